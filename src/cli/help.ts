@@ -1,0 +1,35 @@
+import { EXIT } from '../errors.js'
+
+export const EXIT_CODES_HELP = `Exit codes
+
+  ${EXIT.ok}    success: every check passed (warnings allowed)
+  ${EXIT.internal}    internal error: a bug in pkce (re-run with --debug and report it)
+  ${EXIT.usage}    usage: unknown flag, missing or bad value, refused setting, missing input
+  ${EXIT.oauth}    the authorization server returned an OAuth error (error= in the redirect,
+       or an error body from the PAR, token or UserInfo endpoint)
+  ${EXIT.protocol}    validation or protocol failure: state or iss mismatch, malformed response,
+       invalid or unverifiable JWT, failed --expect-* assertion
+  ${EXIT.network}    network failure or timeout, the callback wait and a busy port included
+  ${EXIT.interrupted}  interrupted (Ctrl-C); the listener is closed first
+
+With --json, the failure document's error.code names the exact failure (e.g. state_mismatch).
+`
+
+export const LOGIN_EXAMPLES = `
+Examples:
+  # Sign in to an Auth0 tenant with a public (Native) application
+  $ pkce login --domain acme.eu.auth0.com --client-id abc123
+
+  # Ask for a JWT access token for an API, and a refresh token
+  $ pkce login --domain acme.eu.auth0.com --client-id abc123 \\
+      --audience https://api.acme.test/ --scope "openid profile offline_access"
+
+  # A confidential client, secret read from a file
+  $ pkce login --domain acme.eu.auth0.com --client-id abc123 --client-secret-file ./secret.txt
+
+  # In a script: just the access token
+  $ TOKEN=$(pkce login --issuer https://id.example.com/ --client-id abc --print access_token)
+
+Register the redirect URI (default http://127.0.0.1:8484/callback) in the application's
+Allowed Callback URLs: Auth0 compares it exactly, port included.
+`

@@ -1,0 +1,263 @@
+import { InvalidArgumentError, Option } from 'commander'
+import type { Command } from 'commander'
+import type { Ctx } from '../context.js'
+import { CliError } from '../errors.js'
+import type { BrowserMode, LoginOptions } from '../commands/login.js'
+import type { HttpSettings } from '../commands/http-settings.js'
+import { PROTECTED_PARAMETERS } from '../oauth/authorize.js'
+import type { ClientAuth } from '../oauth/client-auth.js'
+import { isLoopbackHost } from '../oauth/endpoint.js'
+import { checkCodeVerifier } from '../oauth/pkce.js'
+
+export const DEFAULT_REDIRECT_URI = 'http://127.0.0.1:8484/callback'
+export const DEFAULT_SCOPE = 'openid profile email'
+
+export function integer(min: number, max: number) {
+  return (value: string): number => {
+    if (!/^\d+$/u.test(value) || Number(value) < min || Number(value) > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`)
+    }
+    return Number(value)
+  }
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value]
+}
+
+function keyValue(value: string, previous: [string, string][] = []): [string, string][] {
+  const at = value.indexOf('=')
+  if (at <= 0) throw new InvalidArgumentError('expected key=value')
+  const name = value.slice(0, at)
+  if ((PROTECTED_PARAMETERS as readonly string[]).includes(name)) {
+    throw new InvalidArgumentError(`"${name}" is set by pkce itself and cannot be passed with --param`)
+  }
+  return [...previous, [name, value.slice(at + 1)]]
+}
+
+/** The target and client flags, shared by `login` and `par` so they read the same everywhere. */
+export function addClientOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--domain <host[:port]>', 'Auth0 tenant domain; the issuer is https://<domain>/').conflicts('issuer'))
+    .option('--issuer <url>', 'issuer URL of any OpenID Connect provider (exact, trailing slash included)')
+    .requiredOption('--client-id <id>', 'the application (client) id')
+    .option('--client-secret-file <path|->', 'read the client secret from a file, or stdin with -')
+    .addOption(
+      new Option('--client-auth <method>', 'how to send the secret').choices(['client_secret_post', 'client_secret_basic']).default('client_secret_post'),
+    )
+    .addOption(new Option('--private-key-file <pem|jwk>', 'private key for private_key_jwt client authentication').conflicts('clientSecretFile'))
+    .addOption(new Option('--client-secret <secret>').hideHelp())
+}
+
+/** Every optional `/authorize` parameter Auth0 documents, plus `--param` for the rest. */
+export function addAuthorizationOptions(command: Command): Command {
+  return command
+    .option('--audience <api>', 'API identifier (Auth0 audience); gives a JWT access token')
+    .option('--resource <uri>', 'RFC 8707 resource indicator (repeatable)', collect)
+    .option('--scope <scope>', 'space-separated scopes; add offline_access for a refresh token', DEFAULT_SCOPE)
+    .option('--organization <id|name>', 'Auth0 organization')
+    .option('--invitation <ticket>', 'Auth0 organization invitation ticket id')
+    .option('--connection <name>', 'Auth0 connection to use, skipping the login choice')
+    .option('--prompt <prompt>', 'none, login, consent or select_account')
+    .option('--max-age <seconds>', 'maximum authentication age; auth_time is then checked', integer(0, 10 ** 9))
+    .option('--login-hint <hint>', 'prefill the username')
+    .option('--response-mode <mode>', 'response_mode (query is the only one a loopback listener can read)')
+    .option('--param <key=value>', 'any other authorization parameter (repeatable)', keyValue)
+    .option('--code-verifier <verifier>', 'fix the code_verifier (reproducible debugging; visible in ps)')
+    .option('--state <state>', 'fix the state value')
+    .option('--nonce <nonce>', 'fix the nonce value')
+    .option('--redirect-uri <uri>', `loopback redirect URI (default ${DEFAULT_REDIRECT_URI}, or $PKCE_REDIRECT_URI)`)
+    .addOption(new Option('--port <n>', 'port of the default redirect URI (0 picks a free one)').argParser(integer(0, 65535)).conflicts('redirectUri'))
+}
+
+/** The HTTP and output flags of every command that talks to a server. */
+export function addHttpOptions(command: Command): Command {
+  return command
+    .option('--http-timeout <seconds>', 'timeout for each HTTP request', integer(1, 600), 30)
+    .option('--ca-file <pem>', 'trust this CA as well (also NODE_EXTRA_CA_CERTS)')
+    .option('--verbose', 'trace every HTTP exchange on stderr, secrets redacted')
+    .option('--show-secrets', 'do not redact secrets in traces and errors')
+    .option('--show-tokens', 'print raw tokens whole in human output')
+}
+
+export interface RawClientOptions {
+  domain?: string
+  issuer?: string
+  clientId: string
+  clientSecretFile?: string
+  clientAuth: 'client_secret_post' | 'client_secret_basic'
+  privateKeyFile?: string
+  clientSecret?: string
+}
+
+export interface RawAuthorizationOptions {
+  audience?: string
+  resource?: string[]
+  scope: string
+  organization?: string
+  invitation?: string
+  connection?: string
+  prompt?: string
+  maxAge?: number
+  loginHint?: string
+  responseMode?: string
+  param?: [string, string][]
+  codeVerifier?: string
+  state?: string
+  nonce?: string
+  redirectUri?: string
+  port?: number
+}
+
+export interface RawHttpOptions {
+  httpTimeout: number
+  caFile?: string
+  verbose?: boolean
+  showSecrets?: boolean
+  showTokens?: boolean
+}
+
+export interface RawLoginOptions extends RawClientOptions, RawAuthorizationOptions, RawHttpOptions {
+  browser?: string | false
+  timeout: number
+  clockTolerance: number
+  json?: boolean
+  print?: 'access_token' | 'id_token' | 'refresh_token'
+}
+
+/** `--domain` or `--issuer` to the exact issuer URL; plain http only on loopback (TL-3). */
+export function toIssuer(raw: RawClientOptions): string {
+  if (raw.domain !== undefined) {
+    if (raw.domain.includes('/')) {
+      throw new CliError('usage_error', `--domain takes a host name, not a URL: ${raw.domain}`, { hint: 'use --issuer <url> for a full URL' })
+    }
+    try {
+      return new URL(`https://${raw.domain}/`).href
+    } catch {
+      throw new CliError('usage_error', `--domain ${raw.domain} is not a host name`)
+    }
+  }
+  if (raw.issuer === undefined) {
+    throw new CliError('usage_error', 'say which server: --domain <tenant>.auth0.com or --issuer <url>')
+  }
+  let url: URL
+  try {
+    url = new URL(raw.issuer)
+  } catch {
+    throw new CliError('usage_error', `--issuer ${raw.issuer} is not a URL`)
+  }
+  if (url.search !== '' || url.hash !== '') throw new CliError('usage_error', 'an issuer has no query or fragment')
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new CliError('insecure_not_loopback', `plain http is only accepted for a loopback issuer, not ${url.host}`, {
+      hint: 'use https',
+    })
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new CliError('usage_error', `--issuer must be an https URL, not ${url.protocol}`)
+  }
+  // Issuers are compared exactly (RFC 8414 §3.3), so keep what the user typed: URL would add a
+  // "/" to a bare origin, and Google's issuer has none while Auth0's ends with one.
+  return raw.issuer
+}
+
+/** The client and how it authenticates; secrets and keys only from files or stdin (SO-1). */
+export async function toClient(raw: RawClientOptions, ctx: Ctx): Promise<{ client_id: string; auth: ClientAuth }> {
+  if (raw.clientSecret !== undefined) {
+    throw new CliError('secret_on_argv', 'secrets are not accepted as flag values: other users see them in ps and shell history', {
+      hint: 'use --client-secret-file <path>, or --client-secret-file - to read it from stdin',
+    })
+  }
+  const { readPrivateKey, readSecret } = await import('../commands/inputs.js')
+  if (raw.privateKeyFile !== undefined) {
+    const { key, alg } = await readPrivateKey(raw.privateKeyFile, 'the private key', ctx)
+    return { client_id: raw.clientId, auth: { method: 'private_key_jwt', key, alg } }
+  }
+  if (raw.clientSecretFile !== undefined) {
+    const secret = await readSecret(raw.clientSecretFile, 'the client secret', ctx)
+    return { client_id: raw.clientId, auth: { method: raw.clientAuth, secret } }
+  }
+  return { client_id: raw.clientId, auth: { method: 'none' } }
+}
+
+/** The loopback redirect URI: `--redirect-uri`, `$PKCE_REDIRECT_URI`, or the default with `--port`. */
+export function toRedirectUri(raw: RawAuthorizationOptions, env: Ctx['env']): URL {
+  const given = raw.redirectUri ?? (raw.port === undefined ? env.PKCE_REDIRECT_URI : undefined)
+  if (given === undefined || given === '') {
+    const url = new URL(DEFAULT_REDIRECT_URI)
+    if (raw.port !== undefined) url.port = String(raw.port)
+    return url
+  }
+  let url: URL
+  try {
+    url = new URL(given)
+  } catch {
+    throw new CliError('usage_error', `the redirect URI ${given} is not a URL`)
+  }
+  if (url.protocol !== 'http:' || !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) {
+    throw new CliError('usage_error', `the redirect URI must be http on localhost, 127.0.0.1 or [::1], not ${given}`, {
+      hint: 'pkce receives the code on a loopback listener (RFC 8252 §7.3)',
+    })
+  }
+  if (url.hash !== '') throw new CliError('usage_error', 'a redirect URI has no fragment')
+  return url
+}
+
+/** The optional authorization parameters in wire names, in a stable order. */
+export function toExtraParams(raw: RawAuthorizationOptions): [string, string][] {
+  const extra: [string, string][] = []
+  const add = (name: string, value: string | number | undefined): void => {
+    if (value !== undefined) extra.push([name, String(value)])
+  }
+  add('audience', raw.audience)
+  for (const resource of raw.resource ?? []) add('resource', resource)
+  add('organization', raw.organization)
+  add('invitation', raw.invitation)
+  add('connection', raw.connection)
+  add('prompt', raw.prompt)
+  add('max_age', raw.maxAge)
+  add('login_hint', raw.loginHint)
+  add('response_mode', raw.responseMode)
+  extra.push(...(raw.param ?? []))
+  return extra
+}
+
+export function toHttpSettings(raw: RawHttpOptions): HttpSettings {
+  return {
+    timeoutMs: raw.httpTimeout * 1000,
+    caFile: raw.caFile,
+    verbose: raw.verbose === true,
+    showSecrets: raw.showSecrets === true,
+    showTokens: raw.showTokens === true,
+  }
+}
+
+function toBrowser(raw: RawLoginOptions, env: Ctx['env'], splitCommand: (command: string) => string[]): BrowserMode {
+  if (raw.browser === false) return { kind: 'none' }
+  const command = raw.browser ?? env.PKCE_BROWSER
+  if (command !== undefined && command !== '') return { kind: 'command', argv: splitCommand(command) }
+  return { kind: 'system' }
+}
+
+export async function toLoginOptions(raw: RawLoginOptions, ctx: Ctx): Promise<LoginOptions> {
+  const issuer = toIssuer(raw)
+  if (raw.codeVerifier !== undefined) {
+    checkCodeVerifier(raw.codeVerifier)
+    ctx.reporter.warn('code_verifier_on_argv', '--code-verifier is visible to other local users (ps); use it only for reproducible debugging')
+  }
+  const { splitCommand } = await import('../net/browser.js')
+  return {
+    issuer,
+    client: await toClient(raw, ctx),
+    redirectUri: toRedirectUri(raw, ctx.env),
+    scope: raw.scope,
+    extra: toExtraParams(raw),
+    codeVerifier: raw.codeVerifier,
+    state: raw.state,
+    nonce: raw.nonce,
+    maxAgeSeconds: raw.maxAge,
+    browser: toBrowser(raw, ctx.env, splitCommand),
+    timeoutMs: raw.timeout * 1000,
+    clockToleranceSeconds: raw.clockTolerance,
+    http: toHttpSettings(raw),
+  }
+}

@@ -1,0 +1,114 @@
+import { Command, Option } from 'commander'
+import type { Ctx } from '../context.js'
+import { CliError } from '../errors.js'
+import { writeJson } from '../io/json.js'
+import { EXIT_CODES_HELP, LOGIN_EXAMPLES } from './help.js'
+import { addAuthorizationOptions, addClientOptions, addHttpOptions, integer } from './options.js'
+import type { RawLoginOptions } from './options.js'
+
+/** Replaces a command's action, so CLI tests can capture parsed options (gh's runF). */
+export type RunOverride = (command: string, options: unknown, args: unknown[]) => Promise<void>
+
+export interface ProgramOptions {
+  run?: RunOverride
+}
+
+/**
+ * All commands and flags. Actions import their command module lazily, so `--help`, `--version`
+ * and `decode` never load undici, open or the loopback server.
+ */
+export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Command {
+  const program = new Command('pkce')
+  program
+    .description('Debug the OAuth 2.0 Authorization Code flow with PKCE (Auth0 first, any OpenID Connect provider second)')
+    .version(ctx.version, '-V, --version')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .option('--no-color', 'no colour (also NO_COLOR)')
+    .option('--debug', 'show stack traces (redacted) for internal errors')
+    .helpCommand(false)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => ctx.io.out(text), writeErr: (text) => ctx.io.err(text) })
+
+  const action =
+    <T>(name: string, run: (options: T, args: unknown[]) => Promise<void>) =>
+    async (...params: unknown[]): Promise<void> => {
+      const command = params.at(-1) as Command
+      const options = { ...program.opts(), ...command.opts() } as T
+      const args = params.slice(0, -2)
+      if (programOptions.run !== undefined) return programOptions.run(name, options, args)
+      return run(options, args)
+    }
+
+  program
+    .command('help [topic]')
+    .description('show help for a command, or a topic: exit-codes')
+    .action((topic: string | undefined) => {
+      if (topic === 'exit-codes') return ctx.io.out(EXIT_CODES_HELP)
+      const command = topic === undefined ? undefined : program.commands.find((c) => c.name() === topic)
+      if (topic !== undefined && command === undefined) throw new CliError('usage_error', `no help topic "${topic}"`, { hint: 'topics: exit-codes, or a command name' })
+      ;(command ?? program).outputHelp()
+    })
+
+  const login = program
+    .command('login')
+    .description('run the whole Authorization Code + PKCE flow and validate the tokens')
+    .summary('sign in through the browser and inspect the tokens')
+  addClientOptions(login)
+  addAuthorizationOptions(login)
+  addHttpOptions(login)
+  login
+    .option('--no-browser', 'print the URL and wait; do not open a browser')
+    .option('--browser <command>', 'open the URL with this command (URL appended; no shell); also $PKCE_BROWSER')
+    .option('--timeout <seconds>', 'how long to wait for the callback', integer(1, 86_400), 300)
+    .option('--clock-tolerance <seconds>', 'allowed clock skew for exp/nbf/iat', integer(0, 3600), 60)
+    .addOption(new Option('--print <token>', 'print only this raw token on stdout').choices(['access_token', 'id_token', 'refresh_token']))
+    .addHelpText('after', LOGIN_EXAMPLES)
+    .action(
+      action<RawLoginOptions>('login', async (raw) => {
+        const { toLoginOptions } = await import('./options.js')
+        const { runLogin, renderLogin } = await import('../commands/login.js')
+        const result = await runLogin(await toLoginOptions(raw, ctx), ctx)
+        if (raw.print !== undefined) {
+          const value = result.tokens[raw.print]
+          if (value === null) {
+            throw new CliError('assertion_failed', `no ${raw.print} was returned`, {
+              hint: raw.print === 'refresh_token' ? 'add offline_access to --scope' : 'add openid to --scope',
+            })
+          }
+          ctx.io.out(`${value}\n`)
+        } else if (raw.json === true) {
+          writeJson(ctx.io, { ok: true, ...result })
+        } else {
+          renderLogin(result, ctx.io, { showTokens: raw.showTokens === true, now: ctx.now() })
+        }
+      }),
+    )
+
+  program
+    .command('verifier')
+    .description('generate a code_verifier and its S256 code_challenge (RFC 7636 §4.1)')
+    .option('--length <n>', 'verifier length, 43 to 128', integer(43, 128), 43)
+    .action(
+      action<{ length: number; json?: boolean }>('verifier', async (raw) => {
+        const { runVerifier, renderPkcePair } = await import('../commands/pkce.js')
+        const pair = runVerifier(raw, ctx)
+        if (raw.json === true) writeJson(ctx.io, { ok: true, ...pair })
+        else renderPkcePair(pair, ctx.io)
+      }),
+    )
+
+  program
+    .command('challenge [verifier]')
+    .description('compute the S256 code_challenge of a code_verifier (- or stdin)')
+    .action(
+      action<{ json?: boolean }>('challenge', async (raw, [verifier]) => {
+        const { runChallenge, renderPkcePair } = await import('../commands/pkce.js')
+        const pair = await runChallenge({ verifier: verifier as string | undefined }, ctx)
+        if (raw.json === true) writeJson(ctx.io, { ok: true, ...pair })
+        else renderPkcePair(pair, ctx.io)
+      }),
+    )
+
+  return program
+}

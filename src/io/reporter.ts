@@ -1,0 +1,43 @@
+import type { Reporter } from '../context.js'
+import type { IO } from './io.js'
+import type { Redactor } from './redact.js'
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
+
+/**
+ * The stderr conversation: plain lines, and on a TTY a spinner while waiting. Everything passes
+ * through the redactor (security.md SO-3).
+ */
+export function createReporter(io: IO, secrets: Redactor, quiet = false): Reporter {
+  const c = io.color.err
+  const write = (text: string): void => io.err(secrets.redact(text))
+  return {
+    step(text) {
+      if (!quiet) write(`${c.dim('•')} ${text}\n`)
+    },
+    warn(code, message) {
+      write(`${c.yellow('warning:')} ${message} ${c.dim(`(${code})`)}\n`)
+    },
+    notice(label, value) {
+      write(`${c.bold(label)}\n  ${value}\n`)
+    },
+    wait(text) {
+      if (!io.stderrIsTTY) {
+        if (!quiet) write(`${c.dim('•')} ${text}\n`)
+        return () => undefined
+      }
+      let frame = 0
+      const draw = (): void => {
+        frame = (frame + 1) % FRAMES.length
+        write(`\r${c.cyan(FRAMES[frame] ?? '')} ${text}`)
+      }
+      draw()
+      const timer = setInterval(draw, 100)
+      timer.unref()
+      return () => {
+        clearInterval(timer)
+        write('\r\u001b[2K')
+      }
+    },
+  }
+}

@@ -1,0 +1,77 @@
+import { Chalk } from 'chalk'
+import { CommanderError } from 'commander'
+import type { Ctx } from './context.js'
+import { CliError, EXIT, isCliError } from './errors.js'
+import type { ExitCode } from './errors.js'
+import { writeJson } from './io/json.js'
+import { createRedactor } from './io/redact.js'
+import { createReporter } from './io/reporter.js'
+import { buildProgram } from './cli/program.js'
+import type { ProgramOptions } from './cli/program.js'
+
+export { systemContext } from './io/system.js'
+
+/** Adapts the context to flags that shape all output, read before parsing so usage errors obey them. */
+function contextFor(argv: string[], base: Ctx): Ctx {
+  const noColor = argv.includes('--no-color')
+  const io = noColor ? { ...base.io, color: { out: new Chalk({ level: 0 }), err: new Chalk({ level: 0 }) } } : base.io
+  const secrets = argv.includes('--show-secrets') ? createRedactor(false) : base.secrets
+  return { ...base, io, secrets, reporter: createReporter(io, secrets) }
+}
+
+function failureDocument(error: CliError): Record<string, unknown> {
+  const detail: Record<string, unknown> = { code: error.code, message: error.message }
+  if (error.hint !== undefined) detail.hint = error.hint
+  if (error.stage !== undefined) detail.stage = error.stage
+  if (error.oauth !== undefined) detail.oauth = error.oauth
+  if (error.status !== undefined) detail.http = { status: error.status }
+  return { ok: false, error: detail, ...error.details }
+}
+
+function usageError(error: CommanderError): CliError {
+  const message = error.message.replace(/^error: /u, '')
+  return new CliError('usage_error', message)
+}
+
+/**
+ * Runs one command line and maps its outcome to an exit code: the only place that does (house
+ * style). Expected failures print `error:` and `hint:` on stderr (or one JSON document on stdout
+ * under `--json`); anything else is a bug, exit 1.
+ */
+export async function main(argv: string[], baseCtx: Ctx, options: ProgramOptions = {}): Promise<ExitCode> {
+  const ctx = contextFor(argv, baseCtx)
+  const json = argv.includes('--json')
+  const debug = argv.includes('--debug') || ctx.env.PKCE_DEBUG === '1'
+  const program = buildProgram(ctx, options)
+  if (json) program.configureOutput({ writeOut: (text) => ctx.io.out(text), writeErr: () => undefined })
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return EXIT.ok
+  } catch (caught) {
+    let error = caught
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return EXIT.ok
+      error = usageError(error)
+    }
+    if (ctx.signal.aborted && !(isCliError(error) && error.code === 'interrupted')) {
+      error = new CliError('interrupted', 'interrupted', { cause: error })
+    }
+    if (!isCliError(error)) {
+      if (json) writeJson(ctx.io, { ok: false, error: { code: 'internal_error', message: 'internal error' } })
+      const c = ctx.io.color.err
+      ctx.io.err(`${c.red('error:')} internal error: ${ctx.secrets.redact(String((error as Error | undefined)?.message ?? error))}\n`)
+      if (debug) ctx.io.err(`${ctx.secrets.redact(String((error as Error | undefined)?.stack))}\n`)
+      else ctx.io.err(`${c.dim('hint:')} this is a bug in pkce; re-run with --debug and report it\n`)
+      return EXIT.internal
+    }
+    if (json) {
+      writeJson(ctx.io, failureDocument(error))
+    } else if (error.code !== 'usage_error' || !(caught instanceof CommanderError)) {
+      const c = ctx.io.color.err
+      ctx.io.err(`${c.red('error:')} ${ctx.secrets.redact(error.message)}\n`)
+      if (error.hint !== undefined) ctx.io.err(`${c.dim('hint:')} ${ctx.secrets.redact(error.hint)}\n`)
+    }
+    if (debug && error.cause !== undefined) ctx.io.err(`${ctx.secrets.redact(String((error.cause as Error).stack ?? error.cause))}\n`)
+    return error.exitCode
+  }
+}

@@ -1,0 +1,87 @@
+import type { HttpRequest } from '../oauth/http.js'
+import { sanitize } from '../sanitize.js'
+import { redacted } from '../io/redact.js'
+
+export interface TraceSink {
+  request(request: HttpRequest, headers: Record<string, string>): void
+  response(request: HttpRequest, response: Response, body: Uint8Array, elapsedMs: number): void
+}
+
+// security.md SO-3: what a trace never shows unless --show-secrets.
+const SECRET_HEADERS = new Set(['authorization', 'dpop', 'cookie', 'set-cookie'])
+const SECRET_FIELDS = new Set(['client_secret', 'client_assertion', 'refresh_token'])
+const TOKEN_FIELDS = new Set(['access_token', 'id_token'])
+
+export interface TraceOptions {
+  write: (line: string) => void
+  showSecrets: boolean
+  showTokens: boolean
+}
+
+function abbreviate(token: string): string {
+  return token.length <= 16 ? token : `${token.slice(0, 12)}… (${token.length} chars)`
+}
+
+function field(name: string, value: string, options: TraceOptions): string {
+  if (options.showSecrets) return value
+  if (SECRET_FIELDS.has(name)) return redacted(value)
+  if (TOKEN_FIELDS.has(name) && !options.showTokens) return abbreviate(value)
+  return value
+}
+
+function header(name: string, value: string, options: TraceOptions): string {
+  if (options.showSecrets || !SECRET_HEADERS.has(name.toLowerCase())) return value
+  const [scheme, rest] = value.split(/ (.*)/su)
+  return rest === undefined ? redacted(value) : `${scheme} ${redacted(rest)}`
+}
+
+function redactJson(value: unknown, options: TraceOptions): unknown {
+  if (Array.isArray(value)) return value.map((item) => redactJson(item, options))
+  if (typeof value !== 'object' || value === null) return value
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [
+      key,
+      typeof item === 'string' ? field(key, item, options) : redactJson(item, options),
+    ]),
+  )
+}
+
+/**
+ * `--verbose`: every HTTP exchange on stderr — method, URL, status, headers and body — with
+ * secrets redacted and tokens abbreviated (security.md SO-3). One-time values (`code`,
+ * `code_verifier`, `state`) are shown: they are what a PKCE debugger is for.
+ */
+export function createTrace(options: TraceOptions): TraceSink {
+  const line = (text: string): void => options.write(`${sanitize(text)}\n`)
+  const bodyLines = (text: string, contentType: string | null): void => {
+    if (text === '') return
+    if (contentType !== null && /[/+]json\b/iu.test(contentType)) {
+      try {
+        const parsed: unknown = JSON.parse(text)
+        for (const row of JSON.stringify(redactJson(parsed, options), null, 2).split('\n')) {
+          line(`  ${row}`)
+        }
+        return
+      } catch {
+        // Not JSON after all: fall through to the excerpt.
+      }
+    }
+    line(`  ${text.length > 500 ? `${text.slice(0, 500)}… (${text.length} chars)` : text}`)
+  }
+  return {
+    request(request, headers) {
+      line(`> ${request.method} ${request.url.href}`)
+      for (const [name, value] of Object.entries(headers)) {
+        line(`> ${name}: ${header(name, value, options)}`)
+      }
+      if (request.form !== undefined) {
+        for (const [name, value] of request.form) line(`>   ${name}=${field(name, value, options)}`)
+      }
+    },
+    response(_request, response, body, elapsedMs) {
+      line(`< ${response.status} ${response.statusText} (${Math.round(elapsedMs)} ms)`)
+      response.headers.forEach((value, name) => line(`< ${name}: ${header(name, value, options)}`))
+      bodyLines(Buffer.from(body).toString('utf8'), response.headers.get('content-type'))
+    },
+  }
+}

@@ -1,0 +1,83 @@
+import type { JWK } from 'jose'
+
+export type ClientAuthMethod =
+  | 'none'
+  | 'client_secret_post'
+  | 'client_secret_basic'
+  | 'private_key_jwt'
+
+/** How the client proves itself at the token and PAR endpoints. */
+export type ClientAuth =
+  | { method: 'none' }
+  | { method: 'client_secret_post' | 'client_secret_basic'; secret: string }
+  | { method: 'private_key_jwt'; key: JWK; alg: string }
+
+export interface Client {
+  client_id: string
+  auth: ClientAuth
+}
+
+/** What a request carries to authenticate the client: form fields and headers. */
+export interface ClientCredentials {
+  form: [string, string][]
+  headers: Record<string, string>
+}
+
+// RFC 6749 §2.3.1: form-urlencode id and secret before base64, or `:`, `%` and `+` break.
+function formEncode(value: string): string {
+  return encodeURIComponent(value).replace(/%20/gu, '+')
+}
+
+/**
+ * The credentials for one request to `audience` (the issuer identifier). A `private_key_jwt`
+ * assertion is signed fresh each time: `iss` = `sub` = client_id, `aud` the issuer, a 60 s
+ * lifetime and a new `jti`.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
+ */
+export async function clientCredentials(
+  client: Client,
+  audience: string,
+  now: Date,
+  jti: string,
+): Promise<ClientCredentials> {
+  const { auth } = client
+  switch (auth.method) {
+    case 'none':
+      return { form: [['client_id', client.client_id]], headers: {} }
+    case 'client_secret_post':
+      return {
+        form: [
+          ['client_id', client.client_id],
+          ['client_secret', auth.secret],
+        ],
+        headers: {},
+      }
+    case 'client_secret_basic': {
+      const pair = `${formEncode(client.client_id)}:${formEncode(auth.secret)}`
+      return { form: [], headers: { authorization: `Basic ${Buffer.from(pair).toString('base64')}` } }
+    }
+    case 'private_key_jwt': {
+      const { SignJWT, importJWK } = await import('jose')
+      const key = await importJWK(auth.key, auth.alg)
+      const iat = Math.floor(now.getTime() / 1000)
+      const assertion = await new SignJWT({})
+        .setProtectedHeader({ alg: auth.alg, ...(auth.key.kid === undefined ? {} : { kid: auth.key.kid }) })
+        .setIssuer(client.client_id)
+        .setSubject(client.client_id)
+        .setAudience(audience)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + 60)
+        .setJti(jti)
+        .sign(key)
+      return {
+        form: [
+          ['client_id', client.client_id],
+          ['client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'],
+          ['client_assertion', assertion],
+        ],
+        headers: {},
+      }
+    }
+  }
+}
