@@ -71,7 +71,7 @@ export async function main(argv: string[], baseCtx: Ctx, options: ProgramOptions
       ctx.io.err(`${c.red('error:')} ${ctx.secrets.redact(error.message)}\n`)
       if (error.hint !== undefined) ctx.io.err(`${c.dim('hint:')} ${ctx.secrets.redact(error.hint)}\n`)
     }
-    if (debug && error.cause !== undefined) ctx.io.err(`${ctx.secrets.redact(String((error.cause as Error).stack ?? error.cause))}\n`)
+    if (debug && error.cause instanceof Error) ctx.io.err(`${ctx.secrets.redact(String(error.cause.stack))}\n`)
     return error.exitCode
   }
 }

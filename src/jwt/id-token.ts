@@ -1,8 +1,8 @@
 import type { JWTPayload, ProtectedHeaderParameters } from 'jose'
 import { excerpt } from '../sanitize.js'
 import { decodeToken } from './decode.js'
-import { accessTokenHash, CheckList, verifyJwt } from './verify.js'
-import type { JwksSource } from './verify.js'
+import { accessTokenHash, verifyJwt } from './verify.js'
+import type { CheckList, JwksSource } from './verify.js'
 
 export interface IdTokenExpectations {
   issuer: string
@@ -72,7 +72,7 @@ export async function validateIdToken(
   )
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
   if (payload.azp !== undefined && payload.azp !== expect.clientId) {
-    list.fail('azp', `azp "${excerpt(String(payload.azp), 80)}" is not the client id`)
+    list.fail('azp', `azp ${excerpt(JSON.stringify(payload.azp), 80)} is not the client id`)
   }
   if (audiences.length > 1 && payload.azp === undefined) {
     list.fail('azp', 'several audiences and no azp', 'OIDC Core §3.1.3.7: an extra audience must be vouched for by azp')

@@ -36,5 +36,5 @@ export async function processJwksResponse(response: Response): Promise<JSONWebKe
       typeof key.kty === 'string' &&
       PRIVATE_MEMBERS.every((member) => !(member in key)),
   )
-  return { keys } as JSONWebKeySet
+  return { keys }
 }
