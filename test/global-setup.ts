@@ -1,0 +1,7 @@
+/** Runs once before the workers start: they inherit this environment. */
+export default function setup(): void {
+  for (const name of Object.keys(process.env)) {
+    if (name.startsWith('PKCE_')) delete process.env[name]
+  }
+  delete process.env.NODE_EXTRA_CA_CERTS
+}
