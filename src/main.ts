@@ -14,8 +14,12 @@ export { systemContext } from './io/system.js'
 /** Adapts the context to flags that shape all output, read before parsing so usage errors obey them. */
 function contextFor(argv: string[], base: Ctx): Ctx {
   const noColor = argv.includes('--no-color')
-  const io = noColor ? { ...base.io, color: { out: new Chalk({ level: 0 }), err: new Chalk({ level: 0 }) } } : base.io
-  const secrets = argv.includes('--show-secrets') ? createRedactor(false) : base.secrets
+  const showSecrets = argv.includes('--show-secrets')
+  if (!noColor && !showSecrets) return base
+  const io = noColor
+    ? { ...base.io, color: { out: new Chalk({ level: 0 }), err: new Chalk({ level: 0 }) } }
+    : base.io
+  const secrets = showSecrets ? createRedactor(false) : base.secrets
   return { ...base, io, secrets, reporter: createReporter(io, secrets) }
 }
 
@@ -38,12 +42,17 @@ function usageError(error: CommanderError): CliError {
  * style). Expected failures print `error:` and `hint:` on stderr (or one JSON document on stdout
  * under `--json`); anything else is a bug, exit 1.
  */
-export async function main(argv: string[], baseCtx: Ctx, options: ProgramOptions = {}): Promise<ExitCode> {
+export async function main(
+  argv: string[],
+  baseCtx: Ctx,
+  options: ProgramOptions = {},
+): Promise<ExitCode> {
   const ctx = contextFor(argv, baseCtx)
   const json = argv.includes('--json')
   const debug = argv.includes('--debug') || ctx.env.PKCE_DEBUG === '1'
   const program = buildProgram(ctx, options)
-  if (json) program.configureOutput({ writeOut: (text) => ctx.io.out(text), writeErr: () => undefined })
+  if (json)
+    program.configureOutput({ writeOut: (text) => ctx.io.out(text), writeErr: () => undefined })
   try {
     await program.parseAsync(argv, { from: 'user' })
     return EXIT.ok
@@ -57,11 +66,18 @@ export async function main(argv: string[], baseCtx: Ctx, options: ProgramOptions
       error = new CliError('interrupted', 'interrupted', { cause: error })
     }
     if (!isCliError(error)) {
-      if (json) writeJson(ctx.io, { ok: false, error: { code: 'internal_error', message: 'internal error' } })
+      if (json)
+        writeJson(ctx.io, {
+          ok: false,
+          error: { code: 'internal_error', message: 'internal error' },
+        })
       const c = ctx.io.color.err
-      ctx.io.err(`${c.red('error:')} internal error: ${ctx.secrets.redact(String((error as Error | undefined)?.message ?? error))}\n`)
+      ctx.io.err(
+        `${c.red('error:')} internal error: ${ctx.secrets.redact(String((error as Error | undefined)?.message ?? error))}\n`,
+      )
       if (debug) ctx.io.err(`${ctx.secrets.redact(String((error as Error | undefined)?.stack))}\n`)
-      else ctx.io.err(`${c.dim('hint:')} this is a bug in pkce; re-run with --debug and report it\n`)
+      else
+        ctx.io.err(`${c.dim('hint:')} this is a bug in pkce; re-run with --debug and report it\n`)
       return EXIT.internal
     }
     if (json) {
@@ -69,9 +85,11 @@ export async function main(argv: string[], baseCtx: Ctx, options: ProgramOptions
     } else if (error.code !== 'usage_error' || !(caught instanceof CommanderError)) {
       const c = ctx.io.color.err
       ctx.io.err(`${c.red('error:')} ${ctx.secrets.redact(error.message)}\n`)
-      if (error.hint !== undefined) ctx.io.err(`${c.dim('hint:')} ${ctx.secrets.redact(error.hint)}\n`)
+      if (error.hint !== undefined)
+        ctx.io.err(`${c.dim('hint:')} ${ctx.secrets.redact(error.hint)}\n`)
     }
-    if (debug && error.cause instanceof Error) ctx.io.err(`${ctx.secrets.redact(String(error.cause.stack))}\n`)
+    if (debug && error.cause instanceof Error)
+      ctx.io.err(`${ctx.secrets.redact(String(error.cause.stack))}\n`)
     return error.exitCode
   }
 }

@@ -33,3 +33,16 @@ Examples:
 Register the redirect URI (default http://127.0.0.1:8484/callback) in the application's
 Allowed Callback URLs: Auth0 compares it exactly, port included.
 `
+
+export const PAR_EXAMPLES = `
+Examples:
+  # Push a request (Auth0 needs a confidential client for PAR) and print the request_uri
+  $ pkce par --domain acme.eu.auth0.com --client-id abc123 --client-secret-file ./secret.txt
+
+  # Push, then open the browser and finish the flow, with DPoP-bound tokens
+  $ pkce par --open --dpop --domain acme.eu.auth0.com --client-id abc123 --private-key-file key.pem
+
+  # Rich authorization request (RFC 9396)
+  $ pkce par --domain acme.eu.auth0.com --client-id abc123 --client-secret-file ./secret.txt \\
+      --authorization-details '[{"type":"payment_initiation","amount":"10.00"}]'
+`

@@ -8,6 +8,9 @@ import { PROTECTED_PARAMETERS } from '../oauth/authorize.js'
 import type { ClientAuth } from '../oauth/client-auth.js'
 import { isLoopbackHost } from '../oauth/endpoint.js'
 import { checkCodeVerifier } from '../oauth/pkce.js'
+import type { AuthorizationRequestOptions, DpopOptions } from '../commands/flow.js'
+import { toAssertions } from './assertion-options.js'
+import type { RawAssertionOptions } from './assertion-options.js'
 
 export const DEFAULT_REDIRECT_URI = 'http://127.0.0.1:8484/callback'
 export const DEFAULT_SCOPE = 'openid profile email'
@@ -30,7 +33,9 @@ function keyValue(value: string, previous: [string, string][] = []): [string, st
   if (at <= 0) throw new InvalidArgumentError('expected key=value')
   const name = value.slice(0, at)
   if ((PROTECTED_PARAMETERS as readonly string[]).includes(name)) {
-    throw new InvalidArgumentError(`"${name}" is set by pkce itself and cannot be passed with --param`)
+    throw new InvalidArgumentError(
+      `"${name}" is set by pkce itself and cannot be passed with --param`,
+    )
   }
   return [...previous, [name, value.slice(at + 1)]]
 }
@@ -38,14 +43,29 @@ function keyValue(value: string, previous: [string, string][] = []): [string, st
 /** The target and client flags, shared by `login` and `par` so they read the same everywhere. */
 export function addClientOptions(command: Command): Command {
   return command
-    .addOption(new Option('--domain <host[:port]>', 'Auth0 tenant domain; the issuer is https://<domain>/').conflicts('issuer'))
-    .option('--issuer <url>', 'issuer URL of any OpenID Connect provider (exact, trailing slash included)')
+    .addOption(
+      new Option(
+        '--domain <host[:port]>',
+        'Auth0 tenant domain; the issuer is https://<domain>/',
+      ).conflicts('issuer'),
+    )
+    .option(
+      '--issuer <url>',
+      'issuer URL of any OpenID Connect provider (exact, trailing slash included)',
+    )
     .requiredOption('--client-id <id>', 'the application (client) id')
     .option('--client-secret-file <path|->', 'read the client secret from a file, or stdin with -')
     .addOption(
-      new Option('--client-auth <method>', 'how to send the secret').choices(['client_secret_post', 'client_secret_basic']).default('client_secret_post'),
+      new Option('--client-auth <method>', 'how to send the secret')
+        .choices(['client_secret_post', 'client_secret_basic'])
+        .default('client_secret_post'),
     )
-    .addOption(new Option('--private-key-file <pem|jwk>', 'private key for private_key_jwt client authentication').conflicts('clientSecretFile'))
+    .addOption(
+      new Option(
+        '--private-key-file <pem|jwk>',
+        'private key for private_key_jwt client authentication',
+      ).conflicts('clientSecretFile'),
+    )
     .addOption(new Option('--client-secret <secret>').hideHelp())
 }
 
@@ -54,20 +74,61 @@ export function addAuthorizationOptions(command: Command): Command {
   return command
     .option('--audience <api>', 'API identifier (Auth0 audience); gives a JWT access token')
     .option('--resource <uri>', 'RFC 8707 resource indicator (repeatable)', collect)
-    .option('--scope <scope>', 'space-separated scopes; add offline_access for a refresh token', DEFAULT_SCOPE)
+    .option(
+      '--scope <scope>',
+      'space-separated scopes; add offline_access for a refresh token',
+      DEFAULT_SCOPE,
+    )
     .option('--organization <id|name>', 'Auth0 organization')
     .option('--invitation <ticket>', 'Auth0 organization invitation ticket id')
     .option('--connection <name>', 'Auth0 connection to use, skipping the login choice')
     .option('--prompt <prompt>', 'none, login, consent or select_account')
-    .option('--max-age <seconds>', 'maximum authentication age; auth_time is then checked', integer(0, 10 ** 9))
+    .option(
+      '--max-age <seconds>',
+      'maximum authentication age; auth_time is then checked',
+      integer(0, 10 ** 9),
+    )
     .option('--login-hint <hint>', 'prefill the username')
-    .option('--response-mode <mode>', 'response_mode (query is the only one a loopback listener can read)')
+    .option(
+      '--response-mode <mode>',
+      'response_mode (query is the only one a loopback listener can read)',
+    )
+    .option(
+      '--authorization-details <json|@file>',
+      'RFC 9396 authorization_details: a JSON array of objects with a string "type"',
+    )
     .option('--param <key=value>', 'any other authorization parameter (repeatable)', keyValue)
-    .option('--code-verifier <verifier>', 'fix the code_verifier (reproducible debugging; visible in ps)')
+    .option(
+      '--code-verifier <verifier>',
+      'fix the code_verifier (reproducible debugging; visible in ps)',
+    )
     .option('--state <state>', 'fix the state value')
     .option('--nonce <nonce>', 'fix the nonce value')
-    .option('--redirect-uri <uri>', `loopback redirect URI (default ${DEFAULT_REDIRECT_URI}, or $PKCE_REDIRECT_URI)`)
-    .addOption(new Option('--port <n>', 'port of the default redirect URI (0 picks a free one)').argParser(integer(0, 65535)).conflicts('redirectUri'))
+    .option(
+      '--redirect-uri <uri>',
+      `loopback redirect URI (default ${DEFAULT_REDIRECT_URI}, or $PKCE_REDIRECT_URI)`,
+    )
+    .addOption(
+      new Option('--port <n>', 'port of the default redirect URI (0 picks a free one)')
+        .argParser(integer(0, 65535))
+        .conflicts('redirectUri'),
+    )
+}
+
+/** DPoP (RFC 9449) for `login` and `par`. */
+export function addDpopOptions(command: Command): Command {
+  return command
+    .option('--dpop', 'bind the tokens to a DPoP key (a fresh ES256 key unless --dpop-key)')
+    .option(
+      '--dpop-alg <alg>',
+      'DPoP proof algorithm, one the server lists in dpop_signing_alg_values_supported',
+    )
+    .option('--dpop-key <jwk|pem>', 'use this private key for DPoP instead of a fresh one')
+    .option(
+      '--allow-dpop-downgrade',
+      'accept a Bearer token when DPoP was asked for (a warning instead of exit 4)',
+    )
+    .option('--par', 'push the authorization request first (RFC 9126)')
 }
 
 /** The HTTP and output flags of every command that talks to a server. */
@@ -101,6 +162,7 @@ export interface RawAuthorizationOptions {
   maxAge?: number
   loginHint?: string
   responseMode?: string
+  authorizationDetails?: string
   param?: [string, string][]
   codeVerifier?: string
   state?: string
@@ -117,7 +179,21 @@ export interface RawHttpOptions {
   showTokens?: boolean
 }
 
-export interface RawLoginOptions extends RawClientOptions, RawAuthorizationOptions, RawHttpOptions {
+export interface RawDpopOptions {
+  dpop?: boolean
+  dpopAlg?: string
+  dpopKey?: string
+  allowDpopDowngrade?: boolean
+  par?: boolean
+}
+
+export interface RawLoginOptions
+  extends
+    RawClientOptions,
+    RawAuthorizationOptions,
+    RawHttpOptions,
+    RawDpopOptions,
+    RawAssertionOptions {
   browser?: string | false
   timeout: number
   clockTolerance: number
@@ -129,7 +205,9 @@ export interface RawLoginOptions extends RawClientOptions, RawAuthorizationOptio
 export function toIssuer(raw: RawClientOptions): string {
   if (raw.domain !== undefined) {
     if (raw.domain.includes('/')) {
-      throw new CliError('usage_error', `--domain takes a host name, not a URL: ${raw.domain}`, { hint: 'use --issuer <url> for a full URL' })
+      throw new CliError('usage_error', `--domain takes a host name, not a URL: ${raw.domain}`, {
+        hint: 'use --issuer <url> for a full URL',
+      })
     }
     try {
       return new URL(`https://${raw.domain}/`).href
@@ -138,7 +216,10 @@ export function toIssuer(raw: RawClientOptions): string {
     }
   }
   if (raw.issuer === undefined) {
-    throw new CliError('usage_error', 'say which server: --domain <tenant>.auth0.com or --issuer <url>')
+    throw new CliError(
+      'usage_error',
+      'say which server: --domain <tenant>.auth0.com or --issuer <url>',
+    )
   }
   let url: URL
   try {
@@ -146,11 +227,16 @@ export function toIssuer(raw: RawClientOptions): string {
   } catch {
     throw new CliError('usage_error', `--issuer ${raw.issuer} is not a URL`)
   }
-  if (url.search !== '' || url.hash !== '') throw new CliError('usage_error', 'an issuer has no query or fragment')
+  if (url.search !== '' || url.hash !== '')
+    throw new CliError('usage_error', 'an issuer has no query or fragment')
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new CliError('insecure_not_loopback', `plain http is only accepted for a loopback issuer, not ${url.host}`, {
-      hint: 'use https',
-    })
+    throw new CliError(
+      'insecure_not_loopback',
+      `plain http is only accepted for a loopback issuer, not ${url.host}`,
+      {
+        hint: 'use https',
+      },
+    )
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new CliError('usage_error', `--issuer must be an https URL, not ${url.protocol}`)
@@ -161,11 +247,18 @@ export function toIssuer(raw: RawClientOptions): string {
 }
 
 /** The client and how it authenticates; secrets and keys only from files or stdin (SO-1). */
-export async function toClient(raw: RawClientOptions, ctx: Ctx): Promise<{ client_id: string; auth: ClientAuth }> {
+export async function toClient(
+  raw: RawClientOptions,
+  ctx: Ctx,
+): Promise<{ client_id: string; auth: ClientAuth }> {
   if (raw.clientSecret !== undefined) {
-    throw new CliError('secret_on_argv', 'secrets are not accepted as flag values: other users see them in ps and shell history', {
-      hint: 'use --client-secret-file <path>, or --client-secret-file - to read it from stdin',
-    })
+    throw new CliError(
+      'secret_on_argv',
+      'secrets are not accepted as flag values: other users see them in ps and shell history',
+      {
+        hint: 'use --client-secret-file <path>, or --client-secret-file - to read it from stdin',
+      },
+    )
   }
   const { readPrivateKey, readSecret } = await import('../commands/inputs.js')
   if (raw.privateKeyFile !== undefined) {
@@ -194,9 +287,13 @@ export function toRedirectUri(raw: RawAuthorizationOptions, env: Ctx['env']): UR
     throw new CliError('usage_error', `the redirect URI ${given} is not a URL`)
   }
   if (url.protocol !== 'http:' || !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) {
-    throw new CliError('usage_error', `the redirect URI must be http on localhost, 127.0.0.1 or [::1], not ${given}`, {
-      hint: 'pkce receives the code on a loopback listener (RFC 8252 §7.3)',
-    })
+    throw new CliError(
+      'usage_error',
+      `the redirect URI must be http on localhost, 127.0.0.1 or [::1], not ${given}`,
+      {
+        hint: 'pkce receives the code on a loopback listener (RFC 8252 §7.3)',
+      },
+    )
   }
   if (url.hash !== '') throw new CliError('usage_error', 'a redirect URI has no fragment')
   return url
@@ -231,33 +328,124 @@ export function toHttpSettings(raw: RawHttpOptions): HttpSettings {
   }
 }
 
-function toBrowser(raw: RawLoginOptions, env: Ctx['env'], splitCommand: (command: string) => string[]): BrowserMode {
+function toBrowser(
+  raw: RawLoginOptions,
+  env: Ctx['env'],
+  splitCommand: (command: string) => string[],
+): BrowserMode {
   if (raw.browser === false) return { kind: 'none' }
   const command = raw.browser ?? env.PKCE_BROWSER
-  if (command !== undefined && command !== '') return { kind: 'command', argv: splitCommand(command) }
+  if (command !== undefined && command !== '')
+    return { kind: 'command', argv: splitCommand(command) }
   return { kind: 'system' }
 }
 
-export async function toLoginOptions(raw: RawLoginOptions, ctx: Ctx): Promise<LoginOptions> {
+/**
+ * `--authorization-details`: inline JSON or `@file`, which must be a JSON array of objects each
+ * with a string `type` (RFC 9396 §2); sent compact.
+ */
+export async function toAuthorizationDetails(
+  value: string | undefined,
+): Promise<string | undefined> {
+  if (value === undefined) return undefined
+  let text = value
+  if (value.startsWith('@')) {
+    const { readFile } = await import('node:fs/promises')
+    try {
+      text = await readFile(value.slice(1), 'utf8')
+    } catch (error) {
+      throw new CliError(
+        'usage_error',
+        `cannot read --authorization-details file ${value.slice(1)} (${(error as { code?: string }).code ?? String(error)})`,
+      )
+    }
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    throw new CliError('usage_error', '--authorization-details is not valid JSON', {
+      hint: 'e.g. \'[{"type":"payment_initiation"}]\' or @details.json',
+    })
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length === 0 ||
+    !parsed.every(
+      (item) =>
+        typeof item === 'object' &&
+        item !== null &&
+        !Array.isArray(item) &&
+        typeof (item as { type?: unknown }).type === 'string',
+    )
+  ) {
+    throw new CliError(
+      'usage_error',
+      '--authorization-details must be a JSON array of objects, each with a string "type" (RFC 9396 §2)',
+    )
+  }
+  return JSON.stringify(parsed)
+}
+
+async function toDpopOptions(raw: RawDpopOptions, ctx: Ctx): Promise<DpopOptions | undefined> {
+  if (raw.dpop !== true) {
+    if (raw.dpopAlg !== undefined || raw.dpopKey !== undefined || raw.allowDpopDowngrade === true) {
+      throw new CliError(
+        'usage_error',
+        '--dpop-alg, --dpop-key and --allow-dpop-downgrade need --dpop',
+      )
+    }
+    return undefined
+  }
+  const { readPrivateKey } = await import('../commands/inputs.js')
+  const key =
+    raw.dpopKey === undefined ? undefined : await readPrivateKey(raw.dpopKey, 'the DPoP key', ctx)
+  return {
+    alg: raw.dpopAlg ?? key?.alg,
+    key: key?.key,
+    allowDowngrade: raw.allowDpopDowngrade === true,
+  }
+}
+
+/** Everything `login` and `par` share, validated: server, client, request, DPoP, HTTP. */
+export async function toAuthorizationRequestOptions(
+  raw: RawClientOptions & RawAuthorizationOptions & RawHttpOptions & RawDpopOptions,
+  ctx: Ctx,
+): Promise<AuthorizationRequestOptions> {
   const issuer = toIssuer(raw)
   if (raw.codeVerifier !== undefined) {
     checkCodeVerifier(raw.codeVerifier)
-    ctx.reporter.warn('code_verifier_on_argv', '--code-verifier is visible to other local users (ps); use it only for reproducible debugging')
+    ctx.reporter.warn(
+      'code_verifier_on_argv',
+      '--code-verifier is visible to other local users (ps); use it only for reproducible debugging',
+    )
   }
-  const { splitCommand } = await import('../net/browser.js')
+  const extra = toExtraParams(raw)
+  const details = await toAuthorizationDetails(raw.authorizationDetails)
+  if (details !== undefined) extra.push(['authorization_details', details])
   return {
     issuer,
     client: await toClient(raw, ctx),
     redirectUri: toRedirectUri(raw, ctx.env),
     scope: raw.scope,
-    extra: toExtraParams(raw),
+    extra,
     codeVerifier: raw.codeVerifier,
     state: raw.state,
     nonce: raw.nonce,
+    dpop: await toDpopOptions(raw, ctx),
+    http: toHttpSettings(raw),
+  }
+}
+
+export async function toLoginOptions(raw: RawLoginOptions, ctx: Ctx): Promise<LoginOptions> {
+  const { splitCommand } = await import('../net/browser.js')
+  return {
+    ...(await toAuthorizationRequestOptions(raw, ctx)),
+    par: raw.par === true,
     maxAgeSeconds: raw.maxAge,
     browser: toBrowser(raw, ctx.env, splitCommand),
     timeoutMs: raw.timeout * 1000,
     clockToleranceSeconds: raw.clockTolerance,
-    http: toHttpSettings(raw),
+    assertions: toAssertions(raw),
   }
 }

@@ -2,8 +2,15 @@ import { Command, Option } from 'commander'
 import type { Ctx } from '../context.js'
 import { CliError } from '../errors.js'
 import { writeJson } from '../io/json.js'
-import { EXIT_CODES_HELP, LOGIN_EXAMPLES } from './help.js'
-import { addAuthorizationOptions, addClientOptions, addHttpOptions, integer } from './options.js'
+import { EXIT_CODES_HELP, LOGIN_EXAMPLES, PAR_EXAMPLES } from './help.js'
+import { addAssertionOptions } from './assertion-options.js'
+import {
+  addAuthorizationOptions,
+  addClientOptions,
+  addDpopOptions,
+  addHttpOptions,
+  integer,
+} from './options.js'
 import type { RawLoginOptions } from './options.js'
 
 /** Replaces a command's action, so CLI tests can capture parsed options (gh's runF). */
@@ -20,7 +27,9 @@ export interface ProgramOptions {
 export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Command {
   const program = new Command('pkce')
   program
-    .description('Debug the OAuth 2.0 Authorization Code flow with PKCE (Auth0 first, any OpenID Connect provider second)')
+    .description(
+      'Debug the OAuth 2.0 Authorization Code flow with PKCE (Auth0 first, any OpenID Connect provider second)',
+    )
     .version(ctx.version, '-V, --version')
     .option('--json', 'print exactly one JSON document on stdout')
     .option('--no-color', 'no colour (also NO_COLOR)')
@@ -45,43 +54,96 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
     .description('show help for a command, or a topic: exit-codes')
     .action((topic: string | undefined) => {
       if (topic === 'exit-codes') return ctx.io.out(EXIT_CODES_HELP)
-      const command = topic === undefined ? undefined : program.commands.find((c) => c.name() === topic)
-      if (topic !== undefined && command === undefined) throw new CliError('usage_error', `no help topic "${topic}"`, { hint: 'topics: exit-codes, or a command name' })
+      const command =
+        topic === undefined ? undefined : program.commands.find((c) => c.name() === topic)
+      if (topic !== undefined && command === undefined)
+        throw new CliError('usage_error', `no help topic "${topic}"`, {
+          hint: 'topics: exit-codes, or a command name',
+        })
       ;(command ?? program).outputHelp()
     })
 
-  const login = program
-    .command('login')
-    .description('run the whole Authorization Code + PKCE flow and validate the tokens')
-    .summary('sign in through the browser and inspect the tokens')
-  addClientOptions(login)
-  addAuthorizationOptions(login)
-  addHttpOptions(login)
-  login
-    .option('--no-browser', 'print the URL and wait; do not open a browser')
-    .option('--browser <command>', 'open the URL with this command (URL appended; no shell); also $PKCE_BROWSER')
-    .option('--timeout <seconds>', 'how long to wait for the callback', integer(1, 86_400), 300)
-    .option('--clock-tolerance <seconds>', 'allowed clock skew for exp/nbf/iat', integer(0, 3600), 60)
-    .addOption(new Option('--print <token>', 'print only this raw token on stdout').choices(['access_token', 'id_token', 'refresh_token']))
+  const addFlowOptions = (command: Command): Command =>
+    addAssertionOptions(
+      addHttpOptions(addDpopOptions(addAuthorizationOptions(addClientOptions(command)))),
+    )
+      .option('--no-browser', 'print the URL and wait; do not open a browser')
+      .option(
+        '--browser <command>',
+        'open the URL with this command (URL appended; no shell); also $PKCE_BROWSER',
+      )
+      .option('--timeout <seconds>', 'how long to wait for the callback', integer(1, 86_400), 300)
+      .option(
+        '--clock-tolerance <seconds>',
+        'allowed clock skew for exp/nbf/iat',
+        integer(0, 3600),
+        60,
+      )
+      .addOption(
+        new Option('--print <token>', 'print only this raw token on stdout').choices([
+          'access_token',
+          'id_token',
+          'refresh_token',
+        ]),
+      )
+
+  const runLoginAction = async (raw: RawLoginOptions): Promise<void> => {
+    const { toLoginOptions } = await import('./options.js')
+    const { runLogin, renderLogin } = await import('../commands/login.js')
+    const result = await runLogin(await toLoginOptions(raw, ctx), ctx)
+    if (raw.print !== undefined) {
+      const value = result.tokens[raw.print]
+      if (value === null) {
+        throw new CliError('assertion_failed', `no ${raw.print} was returned`, {
+          hint:
+            raw.print === 'refresh_token'
+              ? 'add offline_access to --scope'
+              : 'add openid to --scope',
+        })
+      }
+      ctx.io.out(`${value}\n`)
+    } else if (raw.json === true) {
+      writeJson(ctx.io, { ok: true, ...result })
+    } else {
+      renderLogin(result, ctx.io, { showTokens: raw.showTokens === true, now: ctx.now() })
+    }
+  }
+
+  addFlowOptions(
+    program
+      .command('login')
+      .description('run the whole Authorization Code + PKCE flow and validate the tokens')
+      .summary('sign in through the browser and inspect the tokens'),
+  )
     .addHelpText('after', LOGIN_EXAMPLES)
+    .action(action<RawLoginOptions>('login', runLoginAction))
+
+  addFlowOptions(
+    program
+      .command('par')
+      .description(
+        'push an authorization request (RFC 9126) and print its request_uri; --open finishes the flow',
+      )
+      .summary('push an authorization request on its own'),
+  )
+    .option('--response-type <type>', 'response_type to push', 'code')
+    .option('--open', 'go on: open the authorization URL and finish the flow as login --par does')
+    .addHelpText('after', PAR_EXAMPLES)
     .action(
-      action<RawLoginOptions>('login', async (raw) => {
-        const { toLoginOptions } = await import('./options.js')
-        const { runLogin, renderLogin } = await import('../commands/login.js')
-        const result = await runLogin(await toLoginOptions(raw, ctx), ctx)
-        if (raw.print !== undefined) {
-          const value = result.tokens[raw.print]
-          if (value === null) {
-            throw new CliError('assertion_failed', `no ${raw.print} was returned`, {
-              hint: raw.print === 'refresh_token' ? 'add offline_access to --scope' : 'add openid to --scope',
-            })
-          }
-          ctx.io.out(`${value}\n`)
-        } else if (raw.json === true) {
-          writeJson(ctx.io, { ok: true, ...result })
-        } else {
-          renderLogin(result, ctx.io, { showTokens: raw.showTokens === true, now: ctx.now() })
+      action<RawLoginOptions & { responseType: string; open?: boolean }>('par', async (raw) => {
+        if (raw.open === true) {
+          if (raw.responseType !== 'code')
+            throw new CliError('usage_error', '--open finishes a code flow: drop --response-type')
+          return runLoginAction({ ...raw, par: true })
         }
+        const { toAuthorizationRequestOptions } = await import('./options.js')
+        const { runPar, renderPar } = await import('../commands/par.js')
+        const result = await runPar(
+          { ...(await toAuthorizationRequestOptions(raw, ctx)), responseType: raw.responseType },
+          ctx,
+        )
+        if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
+        else renderPar(result, ctx.io, ctx.now())
       }),
     )
 

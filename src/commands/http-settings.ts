@@ -20,7 +20,10 @@ async function readPem(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, 'utf8')
   } catch (error) {
-    throw new CliError('usage_error', `cannot read ${what} ${path} (${(error as { code?: string }).code ?? String(error)})`)
+    throw new CliError(
+      'usage_error',
+      `cannot read ${what} ${path} (${(error as { code?: string }).code ?? String(error)})`,
+    )
   }
 }
 

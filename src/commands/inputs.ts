@@ -22,14 +22,21 @@ export async function readSecret(path: string, what: string, ctx: Ctx): Promise<
       text = await readFile(path, 'utf8')
       const mode = (await stat(path)).mode
       if ((mode & 0o077) !== 0) {
-        ctx.reporter.warn('secret_file_readable', `${path} can be read by other users (chmod 600 ${path})`)
+        ctx.reporter.warn(
+          'secret_file_readable',
+          `${path} can be read by other users (chmod 600 ${path})`,
+        )
       }
     } catch (error) {
-      throw new CliError('secret_missing', `cannot read ${what} from ${path} (${(error as { code?: string }).code ?? String(error)})`)
+      throw new CliError(
+        'secret_missing',
+        `cannot read ${what} from ${path} (${(error as { code?: string }).code ?? String(error)})`,
+      )
     }
   }
   const secret = text.replace(/\r?\n$/u, '')
-  if (secret === '') throw new CliError('secret_missing', `${what} in ${path === '-' ? 'stdin' : path} is empty`)
+  if (secret === '')
+    throw new CliError('secret_missing', `${what} in ${path === '-' ? 'stdin' : path} is empty`)
   ctx.secrets.add(secret)
   return secret
 }
@@ -55,7 +62,11 @@ function algorithmFor(keyType: string | undefined, curve: string | undefined): s
  * Loads a private key from a PEM (PKCS#8) or JWK file as a JWK plus the JWS `alg` it signs with
  * (the JWK's own `alg` when it has one).
  */
-export async function readPrivateKey(path: string, what: string, ctx: Ctx): Promise<{ key: JWK; alg: string }> {
+export async function readPrivateKey(
+  path: string,
+  what: string,
+  ctx: Ctx,
+): Promise<{ key: JWK; alg: string }> {
   const text = await readSecret(path, what, ctx)
   const { exportJWK, importPKCS8 } = await import('jose')
   if (text.trimStart().startsWith('{')) {
@@ -65,9 +76,16 @@ export async function readPrivateKey(path: string, what: string, ctx: Ctx): Prom
     } catch {
       throw new CliError('usage_error', `${what} in ${path} is neither PEM nor JSON`)
     }
-    if (typeof jwk.d !== 'string') throw new CliError('usage_error', `${what} in ${path} is a public JWK; a private key is needed`)
+    if (typeof jwk.d !== 'string')
+      throw new CliError(
+        'usage_error',
+        `${what} in ${path} is a public JWK; a private key is needed`,
+      )
     const pem = createPrivateKey({ key: jwk as never, format: 'jwk' })
-    return { key: jwk, alg: jwk.alg ?? algorithmFor(pem.asymmetricKeyType, pem.asymmetricKeyDetails?.namedCurve) }
+    return {
+      key: jwk,
+      alg: jwk.alg ?? algorithmFor(pem.asymmetricKeyType, pem.asymmetricKeyDetails?.namedCurve),
+    }
   }
   let inspected
   try {
@@ -75,7 +93,9 @@ export async function readPrivateKey(path: string, what: string, ctx: Ctx): Prom
   } catch {
     throw new CliError('usage_error', `${what} in ${path} is not a PEM private key or a JWK`)
   }
-  const curve = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' }[inspected.asymmetricKeyDetails?.namedCurve ?? '']
+  const curve = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' }[
+    inspected.asymmetricKeyDetails?.namedCurve ?? ''
+  ]
   const alg = algorithmFor(inspected.asymmetricKeyType, curve)
   const pkcs8 = inspected.export({ format: 'pem', type: 'pkcs8' }).toString()
   const key = await exportJWK(await importPKCS8(pkcs8, alg, { extractable: true }))

@@ -4,7 +4,11 @@ import { sanitize } from '../sanitize.js'
 import type { LoginResult } from './login.js'
 
 /** The human report of a login on stdout: tokens, decoded JWTs, checks, timings. */
-export function renderLoginResult(result: LoginResult, io: IO, options: { showTokens: boolean; now: Date }): void {
+export function renderLoginResult(
+  result: LoginResult,
+  io: IO,
+  options: { showTokens: boolean; now: Date },
+): void {
   const c = io.color.out
   const token = (value: string): string => (options.showTokens ? value : abbreviate(value))
   const { tokens } = result
@@ -14,12 +18,20 @@ export function renderLoginResult(result: LoginResult, io: IO, options: { showTo
     ['access_token', token(tokens.access_token)],
   ]
   if (tokens.id_token !== null) rows.push(['id_token', token(tokens.id_token)])
-  rows.push(['refresh_token', tokens.refresh_token === null ? c.dim('none (ask for offline_access)') : token(tokens.refresh_token)])
+  rows.push([
+    'refresh_token',
+    tokens.refresh_token === null
+      ? c.dim('none (ask for offline_access)')
+      : token(tokens.refresh_token),
+  ])
   if (tokens.expires_in !== null) {
     rows.push(['expires_in', `${tokens.expires_in}s (${formatRelative(tokens.expires_in)})`])
   }
   rows.push(['scope', tokens.scope === null ? c.dim('not returned') : sanitize(tokens.scope)])
-  out += formatClaimLines(rows.map(([key, value]) => ({ key, value, note: undefined })), c)
+  out += formatClaimLines(
+    rows.map(([key, value]) => ({ key, value, note: undefined })),
+    c,
+  )
 
   if (result.id_token !== null) {
     out += heading('ID token', c)
@@ -27,9 +39,14 @@ export function renderLoginResult(result: LoginResult, io: IO, options: { showTo
     out += `  ${c.dim('payload')}\n${formatClaimLines(claimLines(result.id_token.payload, options.now), c, '    ')}`
   }
   const at = result.access_token
-  out += heading(`Access token (${at.kind}${at.kind === 'jws' ? (at.verified ? ', verified' : ', NOT verified') : ''})`, c)
-  if (at.header !== null) out += `  ${c.dim('header')}\n${formatClaimLines(claimLines(at.header, options.now), c, '    ')}`
-  if (at.payload !== null) out += `  ${c.dim('payload')}\n${formatClaimLines(claimLines(at.payload, options.now), c, '    ')}`
+  out += heading(
+    `Access token (${at.kind}${at.kind === 'jws' ? (at.verified ? ', verified' : ', NOT verified') : ''})`,
+    c,
+  )
+  if (at.header !== null)
+    out += `  ${c.dim('header')}\n${formatClaimLines(claimLines(at.header, options.now), c, '    ')}`
+  if (at.payload !== null)
+    out += `  ${c.dim('payload')}\n${formatClaimLines(claimLines(at.payload, options.now), c, '    ')}`
   if (at.note !== undefined) out += `  ${at.note}\n`
 
   out += heading('Checks', c)
@@ -38,7 +55,8 @@ export function renderLoginResult(result: LoginResult, io: IO, options: { showTo
   }
   if (result.warnings.length > 0) {
     out += heading('Warnings', c)
-    for (const warning of result.warnings) out += `  ${c.yellow('!')} ${sanitize(warning.message)} ${c.dim(`(${warning.code})`)}\n`
+    for (const warning of result.warnings)
+      out += `  ${c.yellow('!')} ${sanitize(warning.message)} ${c.dim(`(${warning.code})`)}\n`
   }
   out += heading('Timings', c)
   out += `  ${Object.entries(result.timings_ms)

@@ -6,43 +6,37 @@ import { decodeToken } from '../jwt/decode.js'
 import { allowedIdTokenAlgorithms, validateIdToken } from '../jwt/id-token.js'
 import { CheckList, ID_TOKEN_CODES, verifyJwt } from '../jwt/verify.js'
 import type { Check, JwksSource } from '../jwt/verify.js'
-import {
-  authorizationParams,
-  buildAuthorizationUrl,
-  validateAuthorizationResponse,
-} from '../oauth/authorize.js'
-import type { Client } from '../oauth/client-auth.js'
-import { clientCredentials } from '../oauth/client-auth.js'
-import { discover } from '../oauth/discovery.js'
-import type { AuthorizationServer } from '../oauth/discovery.js'
 import type { Loopback } from '../net/loopback.js'
+import { buildAuthorizationUrl, validateAuthorizationResponse } from '../oauth/authorize.js'
+import type { AuthorizationServer } from '../oauth/discovery.js'
 import type { Http } from '../oauth/http.js'
 import { jwksRequest, processJwksResponse } from '../oauth/jwks.js'
-import { challengeS256, generateCodeVerifier, generateRandomValue } from '../oauth/pkce.js'
 import { authorizationCodeGrant, processTokenResponse, tokenRequest } from '../oauth/token.js'
 import type { TokenResponse } from '../oauth/token.js'
+import { hasAssertions, runAssertions } from './assertions.js'
+import type { Assertions } from './assertions.js'
+import {
+  discoverServer,
+  Flow,
+  prepareRequest,
+  pushRequest,
+  setupDpop,
+  usesPar,
+  wantsIdToken,
+} from './flow.js'
+import type { AuthorizationRequestOptions, DpopReport, ParReport, Warning } from './flow.js'
 import { renderLoginResult } from './login-render.js'
-import type { HttpSettings } from './http-settings.js'
-import { createCommandHttp } from './http-settings.js'
 
-export type BrowserMode = { kind: 'system' } | { kind: 'none' } | { kind: 'command'; argv: string[] }
+export type BrowserMode =
+  { kind: 'system' } | { kind: 'none' } | { kind: 'command'; argv: string[] }
 
-export interface LoginOptions {
-  /** Exactly as configured: compared byte for byte with the metadata and tokens. */
-  issuer: string
-  client: Client
-  redirectUri: URL
-  scope: string
-  /** Optional authorization parameters in wire names, in order (audience, organization, …). */
-  extra: [string, string][]
-  codeVerifier: string | undefined
-  state: string | undefined
-  nonce: string | undefined
+export interface LoginOptions extends AuthorizationRequestOptions {
+  par: boolean
   maxAgeSeconds: number | undefined
   browser: BrowserMode
   timeoutMs: number
   clockToleranceSeconds: number
-  http: HttpSettings
+  assertions: Assertions
 }
 
 export interface DecodedJwt {
@@ -58,11 +52,6 @@ export interface AccessTokenReport {
   note: string | undefined
 }
 
-export interface Warning {
-  code: string
-  message: string
-}
-
 export interface LoginResult {
   issuer: string
   client_id: string
@@ -71,6 +60,8 @@ export interface LoginResult {
   pkce: { code_verifier: string; code_challenge: string; code_challenge_method: 'S256' }
   state: string
   nonce: string | null
+  par: ParReport | null
+  dpop: DpopReport | null
   tokens: {
     token_type: string
     access_token: string
@@ -92,7 +83,11 @@ function jwksSource(as: AuthorizationServer, http: Http): JwksSource {
   let refetched = false
   const load = async (): Promise<JSONWebKeySet> => {
     if (as.jwks_uri === undefined) {
-      throw new CliError('metadata_invalid', 'the metadata has no jwks_uri, so tokens cannot be verified', { stage: 'validate' })
+      throw new CliError(
+        'metadata_invalid',
+        'the metadata has no jwks_uri, so tokens cannot be verified',
+        { stage: 'validate' },
+      )
     }
     return processJwksResponse(await jwksRequest(as.jwks_uri, http))
   }
@@ -106,59 +101,23 @@ function jwksSource(as: AuthorizationServer, http: Http): JwksSource {
   }
 }
 
-const OPENID = /(^|\s)openid(\s|$)/u
-
 /**
- * The whole Authorization Code + PKCE flow: discovery, authorization request, loopback callback,
- * code exchange, then validation of everything that came back. Progress goes to the reporter;
- * the result is data for `renderLogin` and `--json`.
+ * The whole Authorization Code + PKCE flow: discovery, authorization request (direct or pushed),
+ * loopback callback, code exchange, then validation of everything that came back. Progress goes
+ * to the reporter; the result is data for `renderLogin` and `--json`.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1
  * @see https://www.rfc-editor.org/rfc/rfc7636
  */
 export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResult> {
   const { reporter } = ctx
   const started = ctx.now()
-  const clock = performance.now()
-  const timings: Record<string, number> = {}
-  const lap = (name: string, since: number): number => {
-    const now = performance.now()
-    timings[name] = Math.round(now - since)
-    return now
-  }
-  const checks: Check[] = []
-  const warnings: Warning[] = []
-  const warn = (code: string, message: string): void => {
-    warnings.push({ code, message })
-    reporter.warn(code, message)
-  }
+  const flow = new Flow(opts.http, ctx)
   const { issuer } = opts
-  const issuerUrl = new URL(issuer)
-  const http = createCommandHttp(opts.http, ctx)
   let loopback: Loopback | undefined
   try {
-    if (issuerUrl.protocol === 'http:') {
-      warn('insecure_loopback_issuer', `using plain http to the loopback issuer ${issuer}`)
-    }
-    reporter.step(`Discovering ${issuer}`)
-    let mark = performance.now()
-    const as = await discover(issuer, http)
-    mark = lap('discovery', mark)
-    const methods = as.code_challenge_methods_supported
-    if (methods !== undefined && !methods.includes('S256')) {
-      throw new CliError('pkce_s256_unsupported', `the server lists code_challenge_methods_supported ${JSON.stringify(methods)} without S256`, {
-        stage: 'discovery',
-        hint: 'pkce always uses S256 (RFC 9700 §2.1.1); plain is never sent',
-      })
-    }
-    if (methods === undefined) {
-      warn('pkce_support_unconfirmed', 'the metadata has no code_challenge_methods_supported; PKCE support is unconfirmed, state still protects the flow')
-    }
-
-    const codeVerifier = opts.codeVerifier ?? generateCodeVerifier(ctx.random)
-    const codeChallenge = challengeS256(codeVerifier)
-    const state = opts.state ?? generateRandomValue(ctx.random)
-    const wantsIdToken = OPENID.test(opts.scope)
-    const nonce = wantsIdToken ? (opts.nonce ?? generateRandomValue(ctx.random)) : undefined
+    const as = await discoverServer(issuer, flow, ctx)
+    const pushing = usesPar(opts.par, as, ctx)
+    await setupDpop(opts.dpop, as, flow, ctx)
 
     const { startLoopback } = await import('../net/loopback.js')
     loopback = await startLoopback({
@@ -166,56 +125,53 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
       onStray: (event) => reporter.step(`listener: ${event}`),
     })
     const redirectUri = loopback.redirectUri.href
-    const authorizationUrl = buildAuthorizationUrl(
-      as,
-      issuerUrl,
-      authorizationParams({
-        client_id: opts.client.client_id,
-        redirect_uri: redirectUri,
-        scope: opts.scope,
-        state,
-        nonce,
-        code_challenge: codeChallenge,
-        dpop_jkt: undefined,
-        extra: opts.extra,
-      }),
-    )
-    reporter.step(`PKCE code_verifier ${codeVerifier}`)
-    reporter.step(`PKCE code_challenge ${codeChallenge} (S256)`)
+    const request = prepareRequest(opts, redirectUri, flow, ctx)
+    let authorizationUrl: URL
+    let par: ParReport | null = null
+    if (pushing) {
+      const pushed = await pushRequest(opts, as, request.params, flow, ctx)
+      authorizationUrl = pushed.url
+      par = pushed.par
+      reporter.step(`request_uri ${par.request_uri} (expires in ${par.expires_in}s)`)
+    } else {
+      authorizationUrl = buildAuthorizationUrl(as, new URL(issuer), request.params)
+    }
     reporter.notice('Open this URL to sign in:', authorizationUrl.href)
     await openBrowser(authorizationUrl, opts.browser, ctx)
-    const stopWaiting = reporter.wait(`Waiting for the callback on ${redirectUri} (up to ${Math.round(opts.timeoutMs / 1000)}s, Ctrl-C to stop)`)
-    let callback: URL
-    try {
-      callback = await loopback.waitForCallback(opts.timeoutMs, ctx.signal)
-    } finally {
-      stopWaiting()
-    }
-    mark = lap('authorize', mark)
+    const callback = await waitForCallback(loopback, opts, par, flow, ctx)
+    flow.lap('authorize')
     reporter.step('Callback received')
     const response = validateAuthorizationResponse(callback, {
-      state,
+      state: request.state,
       issuer,
       issRequired: as.authorization_response_iss_parameter_supported === true,
     })
-    checks.push({ name: 'callback.state', ok: true, detail: 'equals the state sent' })
-    if (callback.searchParams.has('iss')) checks.push({ name: 'callback.iss', ok: true, detail: `equals ${issuer}` })
+    flow.checks.push({ name: 'callback.state', ok: true, detail: 'equals the state sent' })
+    if (callback.searchParams.has('iss'))
+      flow.checks.push({ name: 'callback.iss', ok: true, detail: `equals ${issuer}` })
     if (response.issUnadvertised) {
-      warn('iss_unadvertised', 'the callback carries iss although the metadata does not advertise authorization_response_iss_parameter_supported')
+      flow.warn(
+        'iss_unadvertised',
+        'the callback carries iss although the metadata does not advertise authorization_response_iss_parameter_supported',
+      )
     }
 
     reporter.step(`Exchanging the code at ${as.token_endpoint}`)
-    const credentials = await clientCredentials(opts.client, issuer, ctx.now(), generateRandomValue(ctx.random))
-    for (const [name, value] of credentials.form) if (name === 'client_assertion') ctx.secrets.add(value)
-    const tokenResponse = await tokenRequest(as, credentials, authorizationCodeGrant(response.code, redirectUri, codeVerifier), http)
-    const processed = await processTokenResponse(tokenResponse, { idToken: wantsIdToken })
-    for (const warning of processed.warnings) warn(warning.code, warning.message)
+    const grant = authorizationCodeGrant(response.code, redirectUri, request.codeVerifier)
+    const tokenResponse = await flow.post(new URL(as.token_endpoint), 'token', async (headers) =>
+      tokenRequest(as, await flow.credentials(opts.client, issuer), grant, flow.http, headers),
+    )
+    const processed = await processTokenResponse(tokenResponse, {
+      idToken: wantsIdToken(opts.scope),
+    })
+    for (const warning of processed.warnings) flow.warn(warning.code, warning.message)
     const { tokens } = processed
     ctx.secrets.add(tokens.refresh_token)
-    mark = lap('token', mark)
+    flow.lap('token')
 
     reporter.step('Validating tokens')
-    const keys = jwksSource(as, http)
+    checkDpopBinding(tokens, opts, flow)
+    const keys = jwksSource(as, flow.http)
     const algorithms = allowedIdTokenAlgorithms(as.id_token_signing_alg_values_supported)
     let idToken: DecodedJwt | null = null
     if (tokens.id_token !== undefined) {
@@ -224,7 +180,7 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
         {
           issuer,
           clientId: opts.client.client_id,
-          nonce,
+          nonce: request.nonce,
           algorithms,
           keys,
           now: ctx.now(),
@@ -233,24 +189,41 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
           maxAgeSeconds: opts.maxAgeSeconds,
           flowStartedAt: started,
         },
-        new CheckList(checks, ID_TOKEN_CODES, 'id_token'),
+        new CheckList(flow.checks, ID_TOKEN_CODES, 'id_token'),
       )
-      for (const warning of validated.warnings) warn(warning.code, warning.message)
+      for (const warning of validated.warnings) flow.warn(warning.code, warning.message)
       idToken = { header: validated.header, payload: validated.payload }
     }
-    const accessToken = await inspectAccessToken(tokens, { issuer, algorithms, keys, opts, ctx, checks })
+    const accessToken = await inspectAccessToken(tokens, {
+      issuer,
+      algorithms,
+      keys,
+      opts,
+      ctx,
+      flow,
+    })
     if (accessToken.note !== undefined) reporter.step(accessToken.note)
-    lap('validate', mark)
-    timings.total = Math.round(performance.now() - clock)
-    await loopback.finish({ ok: true, title: 'Signed in', message: 'pkce received and validated the tokens.' })
+    runLoginAssertions(opts.assertions, idToken, accessToken, flow, ctx)
+    flow.lap('validate')
+    await loopback.finish({
+      ok: true,
+      title: 'Signed in',
+      message: 'pkce received and validated the tokens.',
+    })
     return {
       issuer,
       client_id: opts.client.client_id,
       redirect_uri: redirectUri,
       authorization_url: authorizationUrl.href,
-      pkce: { code_verifier: codeVerifier, code_challenge: codeChallenge, code_challenge_method: 'S256' },
-      state,
-      nonce: nonce ?? null,
+      pkce: {
+        code_verifier: request.codeVerifier,
+        code_challenge: request.codeChallenge,
+        code_challenge_method: 'S256',
+      },
+      state: request.state,
+      nonce: request.nonce ?? null,
+      par,
+      dpop: flow.dpop?.report ?? null,
       tokens: {
         token_type: tokens.token_type,
         access_token: tokens.access_token,
@@ -261,15 +234,12 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
       },
       id_token: idToken,
       access_token: accessToken,
-      checks,
-      warnings,
-      timings_ms: timings,
+      checks: flow.checks,
+      warnings: flow.warnings,
+      timings_ms: flow.total(),
     }
   } catch (error) {
-    if (isCliError(error)) {
-      error.details.checks = checks
-      if (warnings.length > 0) error.details.warnings = warnings
-    }
+    flow.annotate(error)
     await loopback?.finish(failurePage(error))
     throw error
   } finally {
@@ -277,10 +247,105 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
   }
 }
 
+/** Waits for the callback; with PAR, warns when the request_uri expires first (PAR-4). */
+async function waitForCallback(
+  loopback: Loopback,
+  opts: LoginOptions,
+  par: ParReport | null,
+  flow: Flow,
+  ctx: Ctx,
+): Promise<URL> {
+  const stopWaiting = ctx.reporter.wait(
+    `Waiting for the callback on ${loopback.redirectUri.href} (up to ${Math.round(opts.timeoutMs / 1000)}s, Ctrl-C to stop)`,
+  )
+  const expiry =
+    par === null
+      ? undefined
+      : setTimeout(() => {
+          flow.warn(
+            'par_request_uri_expired',
+            `the request_uri expired after ${par.expires_in}s; if the browser shows an error, run again and sign in sooner`,
+          )
+        }, par.expires_in * 1000)
+  expiry?.unref()
+  try {
+    return await loopback.waitForCallback(opts.timeoutMs, ctx.signal)
+  } finally {
+    clearTimeout(expiry)
+    stopWaiting()
+  }
+}
+
+/**
+ * With DPoP, the token must come back as `token_type: DPoP` (RFC 9449 §5); a Bearer answer fails
+ * unless `--allow-dpop-downgrade` (security.md D-4).
+ */
+function checkDpopBinding(tokens: TokenResponse, opts: LoginOptions, flow: Flow): void {
+  if (flow.dpop === undefined) return
+  if (/^dpop$/iu.test(tokens.token_type)) {
+    flow.checks.push({ name: 'dpop.token_type', ok: true, detail: 'DPoP' })
+    return
+  }
+  const message = `DPoP was requested but the token came back as token_type ${JSON.stringify(tokens.token_type)}: it is not bound to the key`
+  if (opts.dpop?.allowDowngrade !== true) {
+    flow.checks.push({ name: 'dpop.token_type', ok: false, detail: message })
+    throw new CliError('dpop_downgrade', message, {
+      stage: 'token',
+      hint: 'the server ignored the DPoP proof; check that the API/application enables DPoP, or pass --allow-dpop-downgrade to accept a Bearer token',
+    })
+  }
+  flow.warn(
+    'dpop_downgrade',
+    `${message}; accepted as an unbound Bearer token (--allow-dpop-downgrade)`,
+  )
+}
+
+function runLoginAssertions(
+  assertions: Assertions,
+  idToken: DecodedJwt | null,
+  accessToken: AccessTokenReport,
+  flow: Flow,
+  ctx: Ctx,
+): void {
+  if (!hasAssertions(assertions)) return
+  const target = accessToken.payload ?? idToken?.payload
+  if (target === undefined || target === null) {
+    throw new CliError(
+      'assertion_failed',
+      'there are no claims to assert on: the access token is not a JWT and no ID token came',
+      {
+        stage: 'validate',
+        hint: 'send --audience to get a JWT access token',
+      },
+    )
+  }
+  const results = runAssertions(
+    target,
+    assertions,
+    ctx.now(),
+    accessToken.payload === null ? 'id_token' : 'access_token',
+  )
+  flow.checks.push(...results)
+  const failed = results.find((check) => !check.ok)
+  if (failed !== undefined) {
+    throw new CliError('assertion_failed', `${failed.name}: ${failed.detail}`, {
+      stage: 'validate',
+    })
+  }
+}
+
 function failurePage(error: unknown): { ok: false; title: string; message: string } {
-  if (!isCliError(error)) return { ok: false, title: 'Sign-in failed', message: 'pkce hit an internal error; see the terminal.' }
+  if (!isCliError(error))
+    return {
+      ok: false,
+      title: 'Sign-in failed',
+      message: 'pkce hit an internal error; see the terminal.',
+    }
   // security.md LL-7, D-1: callback-stage failures come from the query, so the page names only our code.
-  const message = error.stage === 'callback' ? `The callback was refused (${error.code}).` : `${error.message} (${error.code})`
+  const message =
+    error.stage === 'callback'
+      ? `The callback was refused (${error.code}).`
+      : `${error.message} (${error.code})`
   return { ok: false, title: 'Sign-in failed', message: `${message} See the terminal for details.` }
 }
 
@@ -289,7 +354,10 @@ async function openBrowser(url: URL, mode: BrowserMode, ctx: Ctx): Promise<void>
   try {
     await ctx.openBrowser(url, mode.kind === 'command' ? mode.argv : undefined)
   } catch (error) {
-    ctx.reporter.warn('browser_failed', `could not open the browser (${error instanceof Error ? error.message : String(error)}); open the URL above yourself`)
+    ctx.reporter.warn(
+      'browser_failed',
+      `could not open the browser (${error instanceof Error ? error.message : String(error)}); open the URL above yourself`,
+    )
   }
 }
 
@@ -299,7 +367,14 @@ async function openBrowser(url: URL, mode: BrowserMode, ctx: Ctx): Promise<void>
  */
 async function inspectAccessToken(
   tokens: TokenResponse,
-  context: { issuer: string; algorithms: string[]; keys: JwksSource; opts: LoginOptions; ctx: Ctx; checks: Check[] },
+  context: {
+    issuer: string
+    algorithms: string[]
+    keys: JwksSource
+    opts: LoginOptions
+    ctx: Ctx
+    flow: Flow
+  },
 ): Promise<AccessTokenReport> {
   const decoded = decodeToken(tokens.access_token, 'access_token_invalid')
   if (decoded.kind === 'opaque') {
@@ -347,11 +422,43 @@ async function inspectAccessToken(
       typ: [undefined, 'jwt', 'at+jwt', 'application/at+jwt'],
       requiredClaims: ['exp'],
     },
-    new CheckList(context.checks, { default: 'access_token_invalid' }, 'access_token'),
+    new CheckList(context.flow.checks, { default: 'access_token_invalid' }, 'access_token'),
   )
-  return { kind: 'jws', header: decoded.header, payload: decoded.payload, verified: true, note: undefined }
+  const dpop = context.flow.dpop
+  if (dpop !== undefined && /^dpop$/iu.test(tokens.token_type)) {
+    // RFC 9449 §6.1: a DPoP-bound JWT carries the key's thumbprint in cnf.jkt.
+    const jkt = (decoded.payload.cnf as { jkt?: unknown } | undefined)?.jkt
+    if (jkt !== dpop.key.jkt) {
+      context.flow.checks.push({
+        name: 'access_token.cnf.jkt',
+        ok: false,
+        detail: `${jkt === undefined ? 'missing' : 'differs from'} the DPoP key thumbprint ${dpop.key.jkt}`,
+      })
+      throw new CliError(
+        'dpop_downgrade',
+        'the access token is not bound to the DPoP key (cnf.jkt)',
+        { stage: 'validate' },
+      )
+    }
+    context.flow.checks.push({
+      name: 'access_token.cnf.jkt',
+      ok: true,
+      detail: `equals the DPoP key thumbprint ${dpop.key.jkt}`,
+    })
+  }
+  return {
+    kind: 'jws',
+    header: decoded.header,
+    payload: decoded.payload,
+    verified: true,
+    note: undefined,
+  }
 }
 
-export function renderLogin(result: LoginResult, io: IO, options: { showTokens: boolean; now: Date }): void {
+export function renderLogin(
+  result: LoginResult,
+  io: IO,
+  options: { showTokens: boolean; now: Date },
+): void {
   renderLoginResult(result, io, options)
 }

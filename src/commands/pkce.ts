@@ -12,20 +12,33 @@ export interface PkcePair {
 /** `pkce verifier`: a fresh code_verifier and its S256 challenge (RFC 7636 §4.1, §4.2). */
 export function runVerifier(opts: { length: number }, ctx: Ctx): PkcePair {
   const code_verifier = generateCodeVerifier(ctx.random, opts.length)
-  return { code_verifier, code_challenge: challengeS256(code_verifier), code_challenge_method: 'S256' }
+  return {
+    code_verifier,
+    code_challenge: challengeS256(code_verifier),
+    code_challenge_method: 'S256',
+  }
 }
 
 /** `pkce challenge <verifier|->`: the S256 challenge of a given verifier, which is checked first. */
-export async function runChallenge(opts: { verifier: string | undefined }, ctx: Ctx): Promise<PkcePair> {
+export async function runChallenge(
+  opts: { verifier: string | undefined },
+  ctx: Ctx,
+): Promise<PkcePair> {
   let verifier = opts.verifier
   if (verifier === undefined || verifier === '-') {
     if (ctx.io.stdinIsTTY) {
-      throw new CliError('usage_error', 'no code_verifier given', { hint: 'pkce challenge <verifier>, or pipe it: echo "$V" | pkce challenge -' })
+      throw new CliError('usage_error', 'no code_verifier given', {
+        hint: 'pkce challenge <verifier>, or pipe it: echo "$V" | pkce challenge -',
+      })
     }
     verifier = (await ctx.io.readStdin()).trim()
   }
   const code_verifier = checkCodeVerifier(verifier)
-  return { code_verifier, code_challenge: challengeS256(code_verifier), code_challenge_method: 'S256' }
+  return {
+    code_verifier,
+    code_challenge: challengeS256(code_verifier),
+    code_challenge_method: 'S256',
+  }
 }
 
 export function renderPkcePair(pair: PkcePair, io: IO): void {

@@ -1,0 +1,94 @@
+import type { Ctx } from '../context.js'
+import type { IO } from '../io/io.js'
+import { formatClaimLines, formatRelative, heading } from '../io/render.js'
+import { sanitize } from '../sanitize.js'
+import { discoverServer, Flow, prepareRequest, pushRequest, setupDpop } from './flow.js'
+import type { AuthorizationRequestOptions, DpopReport, Warning } from './flow.js'
+
+export interface ParOptions extends AuthorizationRequestOptions {
+  responseType: string
+}
+
+export interface ParResult {
+  issuer: string
+  client_id: string
+  redirect_uri: string
+  request_uri: string
+  expires_in: number
+  expires_at: string
+  authorization_url: string
+  code_verifier: string
+  code_challenge: string
+  code_challenge_method: 'S256'
+  state: string
+  nonce: string | null
+  dpop: DpopReport | null
+  warnings: Warning[]
+  timings_ms: Record<string, number>
+}
+
+/**
+ * `pkce par`: pushes an authorization request on its own and returns what finishing the flow
+ * needs: the `request_uri`, the URL to open, and the verifier, state and nonce.
+ * @see https://www.rfc-editor.org/rfc/rfc9126#section-2
+ */
+export async function runPar(opts: ParOptions, ctx: Ctx): Promise<ParResult> {
+  const flow = new Flow(opts.http, ctx)
+  try {
+    const as = await discoverServer(opts.issuer, flow, ctx)
+    await setupDpop(opts.dpop, as, flow, ctx)
+    const request = prepareRequest(opts, opts.redirectUri.href, flow, ctx)
+    request.params.set('response_type', opts.responseType)
+    const pushed = await pushRequest(opts, as, request.params, flow, ctx)
+    return {
+      issuer: opts.issuer,
+      client_id: opts.client.client_id,
+      redirect_uri: opts.redirectUri.href,
+      request_uri: pushed.par.request_uri,
+      expires_in: pushed.par.expires_in,
+      expires_at: pushed.par.expires_at,
+      authorization_url: pushed.url.href,
+      code_verifier: request.codeVerifier,
+      code_challenge: request.codeChallenge,
+      code_challenge_method: 'S256',
+      state: request.state,
+      nonce: request.nonce ?? null,
+      dpop: flow.dpop?.report ?? null,
+      warnings: flow.warnings,
+      timings_ms: flow.total(),
+    }
+  } catch (error) {
+    flow.annotate(error)
+    throw error
+  }
+}
+
+export function renderPar(result: ParResult, io: IO, now: Date): void {
+  const c = io.color.out
+  const left = (new Date(result.expires_at).getTime() - now.getTime()) / 1000
+  const rows: [string, string][] = [
+    ['request_uri', sanitize(result.request_uri)],
+    [
+      'expires_in',
+      `${result.expires_in}s, at ${result.expires_at} (${left > 0 ? `${formatRelative(left)} left` : 'expired'})`,
+    ],
+    ['authorization_url', sanitize(result.authorization_url)],
+    ['redirect_uri', result.redirect_uri],
+    ['code_verifier', result.code_verifier],
+    ['code_challenge', `${result.code_challenge} (S256)`],
+    ['state', result.state],
+  ]
+  if (result.nonce !== null) rows.push(['nonce', result.nonce])
+  if (result.dpop !== null) {
+    rows.push(
+      ['dpop_jkt', result.dpop.jkt],
+      ['dpop nonce retries', String(result.dpop.nonce_retries)],
+    )
+  }
+  io.out(
+    `${heading('Pushed authorization request', c)}${formatClaimLines(
+      rows.map(([key, value]) => ({ key, value, note: undefined })),
+      c,
+    )}\nOpen authorization_url within ${result.expires_in}s; exchange the code with code_verifier and redirect_uri above.\n`,
+  )
+}
