@@ -78,7 +78,7 @@ export async function discoveryRequest(url: URL, http: Http): Promise<Response> 
         { stage: 'discovery', status: response.status, hint: 'check --domain / --issuer' },
       )
     }
-    if (hop + 1 >= MAX_DISCOVERY_HOPS) {
+    if (hop >= MAX_DISCOVERY_HOPS) {
       throw new CliError(
         'network_error',
         `discovery at ${url.href} redirected more than ${MAX_DISCOVERY_HOPS} times`,
@@ -134,13 +134,19 @@ export async function processDiscoveryResponse(
       throw new CliError(
         'insecure_endpoint',
         `the metadata ${name} ${typeof value === 'string' ? `"${excerpt(value)}"` : ''} is refused: ${problem}`,
-        { stage: 'discovery', hint: 'endpoints must be https (plain http only on a loopback issuer)' },
+        {
+          stage: 'discovery',
+          hint: 'endpoints must be https (plain http only on a loopback issuer)',
+        },
       )
     }
   }
   for (const name of STRING_ARRAYS) {
     const value = body[name]
-    if (value !== undefined && !(Array.isArray(value) && value.every((v) => typeof v === 'string'))) {
+    if (
+      value !== undefined &&
+      !(Array.isArray(value) && value.every((v) => typeof v === 'string'))
+    ) {
       throw new CliError('metadata_invalid', `the metadata ${name} is not an array of strings`, {
         stage: 'discovery',
       })
@@ -171,6 +177,7 @@ function parseUrl(value: string, base: URL): URL | undefined {
 export async function discover(issuer: string, http: Http): Promise<AuthorizationServer> {
   const [openid, oauth] = discoveryUrls(new URL(issuer)) as [URL, URL]
   const first = await discoveryRequest(openid, http)
-  if (first.status === 404) return processDiscoveryResponse(await discoveryRequest(oauth, http), issuer)
+  if (first.status === 404)
+    return processDiscoveryResponse(await discoveryRequest(oauth, http), issuer)
   return processDiscoveryResponse(first, issuer)
 }

@@ -20,8 +20,10 @@ export function endpointProblem(value: string, issuer: URL): string | undefined 
     return 'it is not an absolute URL'
   }
   if (url.protocol === 'https:') return undefined
-  if (url.protocol === 'http:' && issuer.protocol === 'http:' && isLoopbackHost(url.hostname)) {
-    return undefined
+  if (url.protocol === 'http:' && issuer.protocol === 'http:') {
+    return isLoopbackHost(url.hostname)
+      ? undefined
+      : `plain http is only allowed to a loopback host, not ${url.host}`
   }
   return `its scheme "${url.protocol}" is not https`
 }

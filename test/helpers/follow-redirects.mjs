@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// A "browser" for `pkce login --browser "node test/helpers/follow-redirects.mjs"`: GETs the URL
+// (the last argument), follows redirects by hand until one points at the loopback callback (the
+// authorization request's redirect_uri), GETs that, and exits.
+//
+// HOSTILE_BROWSER_LOG names a file that gets one JSON line per run with our argv, so a test can
+// tell whether the browser ran at all and with which arguments (security.md AR-2).
+import { appendFileSync } from 'node:fs'
+import { fetch } from 'undici'
+
+const MAX_HOPS = 10
+// The CLI starts browsers detached: this one must never outlive the test run.
+// eslint-disable-next-line no-restricted-properties -- a hung fetch must not keep us alive
+setTimeout(() => process.exit(3), 20_000).unref()
+
+const log = process.env.HOSTILE_BROWSER_LOG
+if (log !== undefined && log !== '') {
+  appendFileSync(log, `${JSON.stringify({ argv: process.argv.slice(2) })}\n`)
+}
+
+async function get(url) {
+  const response = await fetch(url, { redirect: 'manual' })
+  await response.arrayBuffer()
+  return response
+}
+
+async function run(start) {
+  const redirectUri = start.searchParams.get('redirect_uri')
+  const callback = redirectUri === null ? undefined : new URL(redirectUri)
+  const isCallback = (url) =>
+    ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) &&
+    (callback === undefined
+      ? url.pathname === '/callback'
+      : url.origin === callback.origin && url.pathname === callback.pathname)
+  let current = start
+  for (let hop = 0; hop < MAX_HOPS; hop++) {
+    const response = await get(current)
+    const location = response.headers.get('location')
+    if (response.status < 300 || response.status >= 400 || location === null) return 0
+    current = new URL(location, current)
+    if (isCallback(current)) {
+      await get(current)
+      return 0
+    }
+  }
+  return 2
+}
+
+try {
+  process.exitCode = await run(new URL(process.argv.at(-1) ?? ''))
+} catch {
+  // The CLI may have closed its listener already (a refused flow): nothing left to do.
+  process.exitCode = 1
+}
