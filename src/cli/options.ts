@@ -194,7 +194,8 @@ export interface RawLoginOptions
     RawHttpOptions,
     RawDpopOptions,
     RawAssertionOptions {
-  browser?: string | false
+  /** `--no-browser` makes it false, `--browser <command>` a string; commander's default is true. */
+  browser?: string | boolean
   timeout: number
   clockTolerance: number
   json?: boolean
@@ -334,7 +335,7 @@ function toBrowser(
   splitCommand: (command: string) => string[],
 ): BrowserMode {
   if (raw.browser === false) return { kind: 'none' }
-  const command = raw.browser ?? env.PKCE_BROWSER
+  const command = typeof raw.browser === 'string' ? raw.browser : env.PKCE_BROWSER
   if (command !== undefined && command !== '')
     return { kind: 'command', argv: splitCommand(command) }
   return { kind: 'system' }

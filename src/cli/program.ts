@@ -148,6 +148,38 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
     )
 
   program
+    .command('sandbox-user <url>')
+    .description(
+      'play the sandbox user headlessly: sign in, consent, call the callback (use as --browser)',
+    )
+    .option('--username <name>', 'login name (any; default user@sandbox.test)')
+    .option('--password-file <path>', 'a file holding the password (any non-empty one is accepted)')
+    .option('--deny', 'press Deny on the consent page')
+    .action(
+      action<{ username?: string; passwordFile?: string; deny?: boolean; json?: boolean }>(
+        'sandbox-user',
+        async (raw, [url]) => {
+          const { runSandboxUser } = await import('../commands/sandbox-user.js')
+          const { readSecret } = await import('../commands/inputs.js')
+          const password =
+            raw.passwordFile === undefined
+              ? undefined
+              : await readSecret(raw.passwordFile, 'the password', ctx)
+          const result = await runSandboxUser(
+            {
+              url: url as string,
+              username: raw.username,
+              password,
+              consent: raw.deny === true ? 'deny' : 'accept',
+            },
+            ctx,
+          )
+          if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
+        },
+      ),
+    )
+
+  program
     .command('verifier')
     .description('generate a code_verifier and its S256 code_challenge (RFC 7636 §4.1)')
     .option('--length <n>', 'verifier length, 43 to 128', integer(43, 128), 43)
