@@ -4,6 +4,7 @@ import { CliError } from '../errors.js'
 import { writeJson } from '../io/json.js'
 import { EXIT_CODES_HELP, LOGIN_EXAMPLES, PAR_EXAMPLES } from './help.js'
 import { addAssertionOptions } from './assertion-options.js'
+import { addDecodeCommand } from './decode-command.js'
 import {
   addAuthorizationOptions,
   addClientOptions,
@@ -203,6 +204,7 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
         else renderPkcePair(pair, ctx.io)
       }),
     )
+  addDecodeCommand(program, ctx, action)
 
   return program
 }

@@ -1,0 +1,169 @@
+import { Option } from 'commander'
+import type { Command } from 'commander'
+import type { DecodeOptions, KeySource } from '../commands/decode.js'
+import type { Ctx } from '../context.js'
+import { CliError } from '../errors.js'
+import { writeJson } from '../io/json.js'
+import { isLoopbackHost } from '../oauth/endpoint.js'
+import { addAssertionOptions, toAssertions } from './assertion-options.js'
+import type { RawAssertionOptions } from './assertion-options.js'
+import { addHttpOptions, integer, toHttpSettings } from './options.js'
+import type { RawHttpOptions } from './options.js'
+
+/** The `action()` helper of `buildProgram`: options merged with the global ones, `run` override honoured. */
+export type ActionFactory = <T>(
+  name: string,
+  run: (options: T, args: unknown[]) => Promise<void>,
+) => (...params: unknown[]) => Promise<void>
+
+export interface RawDecodeOptions extends RawHttpOptions, RawAssertionOptions {
+  verify?: boolean
+  jwksUri?: string
+  jwksFile?: string
+  keyFile?: string
+  issuer?: string
+  audience?: string
+  clockTolerance: number
+  claims?: boolean
+  json?: boolean
+}
+
+export const DECODE_EXAMPLES = `
+Examples:
+  # Decode a token (the signature is not checked)
+  $ pkce decode eyJhbGciOiJSUzI1NiIs...
+
+  # Paste anything: a header line, "Bearer ...", quotes; several tokens, one a line
+  $ pbpaste | pkce decode
+
+  # Verify against the issuer's keys (discovered from iss, or pinned with --issuer)
+  $ pkce decode --verify --issuer https://acme.eu.auth0.com/ --audience https://api.acme.test/ "$TOKEN"
+
+  # Verify with a local key, and assert in CI (exit 4 on any failure)
+  $ pkce decode --key-file public.pem --require-scope read:orders \\
+      --expect-claim org_id=org_123 --expect-valid-for 5m "$TOKEN"
+
+  # Just the claims, for jq
+  $ pkce decode --claims "$TOKEN" | jq .sub
+`
+
+function checkedUrl(value: string, flag: string): URL {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new CliError('usage_error', `${flag} ${value} is not a URL`)
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new CliError(
+      'insecure_not_loopback',
+      `${flag}: plain http is only accepted for a loopback host, not ${url.host}`,
+      { hint: 'use https' },
+    )
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new CliError('usage_error', `${flag} must be an https URL, not ${url.protocol}`)
+  }
+  return url
+}
+
+function toKeySource(raw: RawDecodeOptions): KeySource {
+  if (raw.jwksUri !== undefined)
+    return { kind: 'jwks_uri', url: checkedUrl(raw.jwksUri, '--jwks-uri') }
+  if (raw.jwksFile !== undefined) return { kind: 'jwks_file', path: raw.jwksFile }
+  if (raw.keyFile !== undefined) return { kind: 'key_file', path: raw.keyFile }
+  return { kind: 'discovery' }
+}
+
+/** A key flag implies `--verify`; `--issuer` and `--audience` mean nothing without it. */
+export function toDecodeOptions(raw: RawDecodeOptions, inputs: string[]): DecodeOptions {
+  const keys = toKeySource(raw)
+  const verify = raw.verify === true || keys.kind !== 'discovery'
+  if (!verify && (raw.issuer !== undefined || raw.audience !== undefined)) {
+    throw new CliError('usage_error', '--issuer and --audience are checked only when verifying', {
+      hint: 'add --verify',
+    })
+  }
+  if (raw.issuer !== undefined) checkedUrl(raw.issuer, '--issuer')
+  return {
+    inputs,
+    verify: verify
+      ? {
+          keys,
+          // Issuers are compared exactly (RFC 8414 §3.3): keep what the user typed.
+          issuer: raw.issuer,
+          audience: raw.audience,
+          clockToleranceSeconds: raw.clockTolerance,
+          http: toHttpSettings(raw),
+        }
+      : undefined,
+    assertions: toAssertions(raw),
+  }
+}
+
+/** `pkce decode [token...]`: wired here so that `program.ts` needs one line. */
+export function addDecodeCommand(program: Command, ctx: Ctx, action: ActionFactory): Command {
+  const decode = program
+    .command('decode [token...]')
+    .description('decode a JWT (JWS, JWE or unsecured) or explain an opaque token; - or stdin')
+    .summary('decode, explain and optionally verify tokens')
+    .option(
+      '--verify',
+      'verify signature, exp and nbf (keys: the flags below, else discovery from iss)',
+    )
+    .addOption(
+      new Option('--jwks-uri <url>', 'verify with the JWKS at this URL').conflicts([
+        'jwksFile',
+        'keyFile',
+      ]),
+    )
+    .addOption(
+      new Option('--jwks-file <path>', 'verify with a local JWKS file').conflicts('keyFile'),
+    )
+    .option('--key-file <pem|jwk>', 'verify with this key: PEM public key, certificate or JWK')
+    .option('--issuer <url>', 'expected iss (exact); with no key flag, its keys are discovered')
+    .option('--audience <aud>', 'expected aud (a member of an aud array)')
+    .option(
+      '--clock-tolerance <seconds>',
+      'allowed clock skew for exp and nbf',
+      integer(0, 3600),
+      60,
+    )
+    .option('--claims', 'print only the payload JSON, one document a token (for jq)')
+  addAssertionOptions(decode)
+  addHttpOptions(decode)
+  decode.addHelpText('after', DECODE_EXAMPLES).action(
+    action<RawDecodeOptions>('decode', async (raw, [tokens]) => {
+      const inputs = (tokens as string[] | undefined) ?? []
+      const readsStdin = inputs.length === 0 || inputs.includes('-')
+      if (readsStdin && ctx.io.stdinIsTTY && raw.json !== true) ctx.io.err(decode.helpInformation())
+      const options = toDecodeOptions(raw, inputs)
+      const { runDecode, renderDecode } = await import('../commands/decode.js')
+      const result = await runDecode(options, ctx)
+      const reports = result.entries.map((entry) => entry.report)
+      if (raw.claims === true) {
+        if (result.failure !== undefined) throw result.failure
+        const unreadable = reports.findIndex((report) => report.payload === null)
+        if (unreadable >= 0) {
+          const which = reports.length > 1 ? `token ${unreadable + 1}` : 'the token'
+          throw new CliError(
+            'token_invalid',
+            `${which} has no readable claims: it is ${reports[unreadable]?.kind}`,
+            {
+              stage: 'decode',
+              hint: 'an opaque or encrypted token cannot be decoded; send --audience for a JWT access token',
+            },
+          )
+        }
+        for (const report of reports) writeJson(ctx.io, report.payload)
+      } else if (raw.json === true) {
+        if (result.failure !== undefined) throw result.failure
+        writeJson(ctx.io, reports.length === 1 ? reports[0] : reports)
+      } else {
+        renderDecode(result, ctx.io, { showTokens: raw.showTokens === true })
+      }
+      if (result.failure !== undefined) throw result.failure
+    }),
+  )
+  return decode
+}

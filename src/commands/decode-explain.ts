@@ -1,0 +1,152 @@
+import { excerpt } from '../sanitize.js'
+
+const ALGORITHMS: Record<string, string> = {
+  RS256: 'RSA PKCS#1 v1.5 with SHA-256',
+  RS384: 'RSA PKCS#1 v1.5 with SHA-384',
+  RS512: 'RSA PKCS#1 v1.5 with SHA-512',
+  PS256: 'RSA-PSS with SHA-256',
+  PS384: 'RSA-PSS with SHA-384',
+  PS512: 'RSA-PSS with SHA-512',
+  ES256: 'ECDSA on P-256 with SHA-256',
+  ES384: 'ECDSA on P-384 with SHA-384',
+  ES512: 'ECDSA on P-521 with SHA-512',
+  EdDSA: 'EdDSA (Ed25519 or Ed448)',
+  Ed25519: 'EdDSA on Ed25519',
+  HS256: 'HMAC with SHA-256: a shared secret, not a public key',
+  HS384: 'HMAC with SHA-384: a shared secret, not a public key',
+  HS512: 'HMAC with SHA-512: a shared secret, not a public key',
+  none: 'NO signature: anyone can write this token',
+  dir: 'direct encryption with a shared key (no encrypted key segment)',
+  'RSA-OAEP': 'key encrypted to an RSA public key (RSA-OAEP)',
+  'RSA-OAEP-256': 'key encrypted to an RSA public key (RSA-OAEP-256)',
+  'ECDH-ES': 'key agreed with ECDH-ES',
+  'ECDH-ES+A256KW': 'key agreed with ECDH-ES, wrapped with AES-256',
+  A128KW: 'key wrapped with a shared AES-128 key',
+  A256KW: 'key wrapped with a shared AES-256 key',
+}
+
+const TYPES: Record<string, string> = {
+  jwt: 'a JWT',
+  'application/jwt': 'a JWT',
+  'at+jwt': 'an OAuth access token (RFC 9068)',
+  'application/at+jwt': 'an OAuth access token (RFC 9068)',
+  'dpop+jwt': 'a DPoP proof (RFC 9449)',
+  'logout+jwt': 'a back-channel logout token',
+  'token-introspection+jwt': 'a signed introspection response (RFC 9701)',
+}
+
+const KEY_HEADERS = new Set(['jku', 'x5u', 'jwk', 'x5c'])
+
+/** A one-line gloss for a JOSE header member; `encrypted` for a JWE's header. */
+export function headerGloss(encrypted: boolean) {
+  return (key: string, value: unknown): string | undefined => {
+    const text = typeof value === 'string' ? value : undefined
+    switch (key) {
+      case 'alg':
+        return `${encrypted ? 'key management' : 'signature algorithm'}${text !== undefined && ALGORITHMS[text] !== undefined ? `: ${ALGORITHMS[text]}` : ''}`
+      case 'enc':
+        return 'content encryption algorithm'
+      case 'typ':
+        return text === undefined ? 'token type' : (TYPES[text.toLowerCase()] ?? 'token type')
+      case 'cty':
+        return text?.toUpperCase() === 'JWT'
+          ? 'the content is itself a JWT (nested)'
+          : 'content type'
+      case 'kid':
+        return encrypted ? 'id of the decryption key' : 'key id: which of the issuer keys signed it'
+      case 'iss':
+        return 'issuer, readable without decrypting (on Auth0: the tenant)'
+      case 'zip':
+        return 'the plaintext is compressed'
+      case 'crit':
+        return 'extensions a verifier must understand'
+      case 'b64':
+        return 'false means an unencoded payload (RFC 7797)'
+      default:
+        return KEY_HEADERS.has(key)
+          ? 'a key the token names for itself: never fetched or trusted by pkce'
+          : undefined
+    }
+  }
+}
+
+const CLAIMS: Record<string, string> = {
+  iss: 'issuer: who made the token',
+  sub: 'subject: the user (or client) it is about',
+  aud: 'audience: who it is for',
+  exp: 'expiration time',
+  nbf: 'not before',
+  iat: 'issued at',
+  jti: 'unique token id',
+  auth_time: 'when the user last authenticated',
+  updated_at: 'when the profile last changed',
+  azp: 'authorized party: the client the token was issued to',
+  client_id: 'the client the token was issued to',
+  scope: 'granted scopes, space-separated',
+  scp: 'granted scopes',
+  permissions: 'Auth0 RBAC permissions granted for this API',
+  org_id: 'Auth0 organization id',
+  org_name: 'Auth0 organization name',
+  gty: 'Auth0 grant type',
+  sid: 'session id (used by logout)',
+  at_hash: 'access token hash: ties this ID token to its access token',
+  c_hash: 'code hash: ties this ID token to its authorization code',
+  nonce: 'echoes the nonce of the authorization request',
+  acr: 'authentication context class',
+  amr: 'authentication methods used',
+  act: 'actor: who acts for the subject (token exchange)',
+  may_act: 'who may act for the subject',
+  email_verified: 'whether the provider verified the email',
+  htm: 'DPoP: the HTTP method of the request',
+  htu: 'DPoP: the URL of the request',
+  ath: 'DPoP: hash of the access token sent with it',
+}
+
+/** A URL-like (or URN) claim name: Auth0's namespaced custom claims. */
+export function isNamespaced(key: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//iu.test(key) || /^urn:/iu.test(key)
+}
+
+function cnfGloss(value: unknown): string {
+  const members = typeof value === 'object' && value !== null ? Object.keys(value) : []
+  if (members.includes('jkt')) {
+    return 'confirmation: DPoP-bound; cnf.jkt is the SHA-256 thumbprint of the client DPoP key'
+  }
+  if (members.includes('x5t#S256')) return 'confirmation: bound to a client certificate (mTLS)'
+  return 'confirmation: the key the token is bound to'
+}
+
+/** A one-line gloss for a claim; namespaced custom claims are marked as such. */
+export function claimGloss(key: string, value: unknown): string | undefined {
+  if (key === 'cnf') return cnfGloss(value)
+  if (key === 'gty' && typeof value === 'string') {
+    return `${CLAIMS.gty}${value === 'client-credentials' ? ': machine to machine, no user' : ''}`
+  }
+  if (Object.hasOwn(CLAIMS, key)) return CLAIMS[key]
+  return isNamespaced(key) ? 'namespaced custom claim' : undefined
+}
+
+/** What an encrypted token is and what to do about it; Auth0's `dir`/`A256GCM` named as such. */
+export function explainJwe(header: Record<string, unknown>): string {
+  const iss = typeof header.iss === 'string' ? excerpt(header.iss, 120) : undefined
+  if (header.alg === 'dir' && header.enc === 'A256GCM') {
+    return (
+      `An encrypted (JWE) access token, alg dir / enc A256GCM: on Auth0 this is the token issued when ` +
+      `no audience is sent${iss === undefined ? '' : ` (tenant ${iss})`}. Only Auth0 can read it and it ` +
+      `is good only for /userinfo. Send --audience <your API identifier> to get a JWT access token.`
+    )
+  }
+  return (
+    `An encrypted token (JWE)${iss === undefined ? '' : ` from ${iss}`}: only the holder of the ` +
+    `decryption key can read its claims, and pkce does not decrypt.`
+  )
+}
+
+/** What an opaque token is and where its meaning can be found instead. */
+export function explainOpaque(length: number): string {
+  return (
+    `Not a JWT: an opaque token (${length} characters). Only the authorization server can read it: ` +
+    `call the UserInfo endpoint with it, or introspect it (RFC 7662) where the server offers that. ` +
+    `On Auth0, send --audience <your API identifier> to get a JWT access token.`
+  )
+}

@@ -1,0 +1,895 @@
+import type { KeyObject } from 'node:crypto'
+import type { JSONWebKeySet, JWK, JWTPayload, ProtectedHeaderParameters } from 'jose'
+import type { Ctx } from '../context.js'
+import { CliError, isCliError } from '../errors.js'
+import type { IO } from '../io/io.js'
+import {
+  abbreviate,
+  claimLines,
+  formatClaimLines,
+  formatNumericDate,
+  formatRelative,
+  heading,
+  TIME_CLAIMS,
+} from '../io/render.js'
+import type { ClaimLine } from '../io/render.js'
+import { decodeToken } from '../jwt/decode.js'
+import type { DecodedToken } from '../jwt/decode.js'
+import type { Check, CheckCodes, CheckList, JwksSource } from '../jwt/verify.js'
+import { excerpt, sanitize } from '../sanitize.js'
+import { assertionFailure, hasAssertions, runAssertions } from './assertions.js'
+import type { Assertions } from './assertions.js'
+import { claimGloss, explainJwe, explainOpaque, headerGloss } from './decode-explain.js'
+import type { HttpSettings } from './http-settings.js'
+import type { Http } from '../oauth/http.js'
+
+/** Where `--verify` takes keys from; never from the token's own `jku`, `x5u`, `jwk` or `x5c`. */
+export type KeySource =
+  | { kind: 'jwks_uri'; url: URL }
+  | { kind: 'jwks_file'; path: string }
+  | { kind: 'key_file'; path: string }
+  /** The issuer's `jwks_uri` through discovery: `--issuer`, else the token's `iss`. */
+  | { kind: 'discovery' }
+
+export interface VerifySettings {
+  keys: KeySource
+  /** `--issuer`: compared exactly with `iss`, and the issuer discovered when no key flag is given. */
+  issuer: string | undefined
+  audience: string | undefined
+  clockToleranceSeconds: number
+  http: HttpSettings
+}
+
+export interface DecodeOptions {
+  /** Tokens as given on the command line; none, or `-`, reads stdin (one token a line). */
+  inputs: string[]
+  verify: VerifySettings | undefined
+  assertions: Assertions
+}
+
+export interface DecodeWarning {
+  code: string
+  message: string
+}
+
+/** One token's `--json` document. */
+export interface TokenReport {
+  ok: boolean
+  /** `null` when the token could not be decoded at all. */
+  kind: DecodedToken['kind'] | null
+  header: ProtectedHeaderParameters | null
+  payload: JWTPayload | null
+  signature: { alg: string; bytes: number } | null
+  checks: Check[]
+  warnings: DecodeWarning[]
+  error?: { code: string; message: string; hint?: string }
+}
+
+export interface DecodedEntry {
+  token: string
+  report: TokenReport
+  /** "expires in 23h 59m", "expired 5m ago", "not yet valid (…)"; JWTs only. */
+  status: string | undefined
+  verification: 'skipped' | 'passed' | 'failed'
+}
+
+export interface DecodeResult {
+  entries: DecodedEntry[]
+  now: Date
+  /** What makes the run exit non-zero, already carrying the report for `--json`. */
+  failure: CliError | undefined
+}
+
+/** Check names that raise something more precise than `token_invalid`. */
+const DECODE_CODES: CheckCodes = { default: 'token_invalid', key: 'no_matching_key' }
+
+// JSON.stringify throws on nesting JSON.parse accepts (security.md JD-3); nothing real nests this deep.
+const MAX_DEPTH = 64
+// security.md JD-2: long values are cut in human output, whole in --json and --claims.
+const MAX_VALUE_CHARS = 500
+// Glosses line up after values up to this long; longer values push their gloss along.
+const NOTE_COLUMN = 40
+
+const KEY_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const
+
+const WRAPPERS: [RegExp, string][] = [
+  [/^authorization\s*:\s*/iu, 'an "Authorization:" header name'],
+  [/^dpop\s*:\s*/iu, 'a "DPoP:" header name'],
+  [/^"?(?:access_token|id_token|refresh_token|token)"?\s*:\s*/iu, 'a JSON member name'],
+  [/^bearer\s+/iu, 'a "Bearer " prefix'],
+  [/^dpop\s+/iu, 'a "DPoP " prefix'],
+]
+
+interface Input {
+  token: string
+  stripped: string[]
+}
+
+/**
+ * Undoes what copying a token usually adds: a header name, a `Bearer `/`DPoP ` scheme, quotes,
+ * a JSON member name; says what it took off.
+ */
+export function cleanToken(text: string): Input {
+  const stripped: string[] = []
+  let token = text.trim()
+  for (let changed = true; changed;) {
+    changed = false
+    for (const [pattern, label] of WRAPPERS) {
+      const next = token.replace(pattern, '').trim()
+      if (next !== token) {
+        stripped.push(label)
+        token = next
+        changed = true
+      }
+    }
+    const quoted = /^(["'`])([^]*)\1,?$/u.exec(token)
+    if (quoted !== null) {
+      stripped.push('quotes')
+      token = (quoted[2] ?? '').trim()
+      changed = true
+    }
+  }
+  return { token, stripped }
+}
+
+/** Each non-empty line is a token; several tokens on one line are split at whitespace. */
+export function splitTokens(text: string): Input[] {
+  return text
+    .split(/\r?\n/u)
+    .filter((line) => line.trim() !== '')
+    .flatMap((line) => {
+      const cleaned = cleanToken(line)
+      const parts = cleaned.token.split(/\s+/u).filter(Boolean)
+      if (parts.length <= 1) return [cleaned]
+      return parts.map((part) => {
+        const again = cleanToken(part)
+        return { token: again.token, stripped: [...cleaned.stripped, ...again.stripped] }
+      })
+    })
+}
+
+async function readInputs(args: string[], ctx: Ctx): Promise<Input[]> {
+  const inputs: Input[] = []
+  let stdinRead = false
+  for (const arg of args.length === 0 ? ['-'] : args) {
+    if (arg !== '-') {
+      inputs.push(...splitTokens(arg))
+    } else if (!stdinRead) {
+      stdinRead = true
+      if (ctx.io.stdinIsTTY) {
+        throw new CliError('usage_error', 'no token given, and stdin is a terminal', {
+          hint: 'pkce decode <token>, or pipe it: pbpaste | pkce decode',
+        })
+      }
+      inputs.push(...splitTokens(await ctx.io.readStdin()))
+    }
+  }
+  if (inputs.length === 0) {
+    throw new CliError('usage_error', 'no token given', {
+      hint: 'pkce decode <token>, or pipe it: pbpaste | pkce decode',
+    })
+  }
+  return inputs
+}
+
+function nestingDepth(root: unknown): number {
+  let deepest = 0
+  const stack: [unknown, number][] = [[root, 0]]
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop() as [unknown, number]
+    if (typeof value !== 'object' || value === null) continue
+    deepest = Math.max(deepest, depth + 1)
+    if (deepest > MAX_DEPTH) return deepest
+    for (const child of Object.values(value)) stack.push([child, depth + 1])
+  }
+  return deepest
+}
+
+// security.md JD-7: jose decodes invalid UTF-8 to U+FFFD silently.
+function isUtf8(segment: string): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(segment, 'base64url'))
+    return true
+  } catch {
+    return false
+  }
+}
+
+function malformedHint(message: string): string {
+  if (message.includes('segments')) {
+    return 'a JWS is header.payload.signature and a JWE has 5 parts; check the token was copied whole'
+  }
+  if (message.includes('not base64url')) {
+    return 'a JWT holds only A-Z a-z 0-9 - _ and dots; check for spaces, padding (=) or cut lines'
+  }
+  return 'check the token was copied whole'
+}
+
+function decodeChecked(token: string): DecodedToken {
+  let decoded: DecodedToken
+  try {
+    decoded = decodeToken(token)
+  } catch (error) {
+    if (!isCliError(error) || error.code !== 'token_malformed') throw error
+    throw new CliError(error.code, error.message, {
+      stage: 'decode',
+      hint: malformedHint(error.message),
+    })
+  }
+  for (const [part, value] of [
+    ['header', decoded.header],
+    ['payload', decoded.payload],
+  ] as const) {
+    if (nestingDepth(value) > MAX_DEPTH) {
+      throw new CliError(
+        'token_malformed',
+        `the ${part} nests more than ${MAX_DEPTH} levels deep`,
+        {
+          stage: 'decode',
+        },
+      )
+    }
+  }
+  return decoded
+}
+
+/** The validity of a claims set at `now`, in words. */
+export function validityStatus(payload: JWTPayload, now: Date): string {
+  const nowSeconds = now.getTime() / 1000
+  const { exp, nbf } = payload
+  const usable = (value: unknown): value is number => formatNumericDate(value, now) !== undefined
+  const expiry = !usable(exp)
+    ? exp === undefined
+      ? 'no exp: never expires'
+      : 'exp is not a valid date'
+    : exp <= nowSeconds
+      ? `expired ${exp === nowSeconds ? 'just now' : formatRelative(exp - nowSeconds)}`
+      : `expires ${formatRelative(exp - nowSeconds)}`
+  if (usable(nbf) && nbf > nowSeconds) {
+    return `not yet valid (valid ${formatRelative(nbf - nowSeconds)}; ${expiry})`
+  }
+  return expiry
+}
+
+function timeWarnings(payload: JWTPayload, now: Date): DecodeWarning[] {
+  const warnings: DecodeWarning[] = []
+  const nowSeconds = now.getTime() / 1000
+  for (const name of TIME_CLAIMS) {
+    const value = payload[name]
+    if (value === undefined || (name === 'updated_at' && typeof value === 'string')) continue
+    if (formatNumericDate(value, now) === undefined) {
+      warnings.push({
+        code: 'claim_time_invalid',
+        message: `${name} is not a valid NumericDate: ${excerpt(JSON.stringify(value) ?? '', 60)}`,
+      })
+    }
+  }
+  const { exp, nbf } = payload
+  if (typeof exp === 'number' && formatNumericDate(exp, now) !== undefined && exp <= nowSeconds) {
+    warnings.push({
+      code: 'token_expired',
+      message: `the token expired ${exp === nowSeconds ? 'just now' : formatRelative(exp - nowSeconds)}`,
+    })
+  }
+  if (typeof nbf === 'number' && formatNumericDate(nbf, now) !== undefined && nbf > nowSeconds) {
+    warnings.push({
+      code: 'token_not_yet_valid',
+      message: `the token is not yet valid (nbf ${formatRelative(nbf - nowSeconds)})`,
+    })
+  }
+  return warnings
+}
+
+function listWords(items: string[]): string {
+  return items.length <= 1
+    ? (items[0] ?? '')
+    : `${items.slice(0, -1).join(', ')} and ${items.at(-1) ?? ''}`
+}
+
+const JWS_ALGORITHM = /^(?:(?:RS|PS|ES)(?:256|384|512)|EdDSA|Ed25519|ES256K)$/u
+const RSA_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']
+const EC_ALGORITHMS: Record<string, string> = {
+  'P-256': 'ES256',
+  'P-384': 'ES384',
+  'P-521': 'ES512',
+}
+
+/**
+ * The JWS algorithms keys may verify: each key's own `alg`, else those its type and curve
+ * support. Never `none`, never HMAC: a public key is not a shared secret (security.md IT-2).
+ */
+export function allowedAlgorithms(jwks: JSONWebKeySet): string[] {
+  const algorithms = new Set<string>()
+  for (const key of jwks.keys) {
+    if (key.use !== undefined && key.use !== 'sig') continue
+    if (typeof key.alg === 'string') {
+      if (JWS_ALGORITHM.test(key.alg)) algorithms.add(key.alg)
+    } else if (key.kty === 'RSA') {
+      for (const alg of RSA_ALGORITHMS) algorithms.add(alg)
+    } else if (key.kty === 'EC') {
+      const alg = EC_ALGORITHMS[key.crv ?? '']
+      if (alg !== undefined) algorithms.add(alg)
+    } else if (key.kty === 'OKP' && (key.crv === 'Ed25519' || key.crv === 'Ed448')) {
+      algorithms.add('EdDSA')
+      if (key.crv === 'Ed25519') algorithms.add('Ed25519')
+    }
+  }
+  return [...algorithms]
+}
+
+async function readKeyText(path: string, flag: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises')
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    throw new CliError(
+      'usage_error',
+      `cannot read ${flag} ${path} (${(error as { code?: string }).code ?? String(error)})`,
+    )
+  }
+}
+
+function parseJsonFile(text: string, flag: string, path: string): Record<string, unknown> {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new CliError('usage_error', `${flag} ${path} is not JSON`)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CliError('usage_error', `${flag} ${path} is not a JSON object`)
+  }
+  return value as Record<string, unknown>
+}
+
+/** The public half of a JWK (a private one is reduced to it), keeping `kid`, `alg` and `use`. */
+async function publicJwk(jwk: Record<string, unknown>, where: string): Promise<JWK> {
+  if (jwk.kty === 'oct') {
+    throw new CliError('usage_error', `${where} is a symmetric (oct) key`, {
+      hint: 'pkce verifies with public keys only, never HMAC with a shared secret',
+    })
+  }
+  if (typeof jwk.alg === 'string' && !JWS_ALGORITHM.test(jwk.alg)) {
+    throw new CliError(
+      'usage_error',
+      `${where} is for alg ${excerpt(jwk.alg, 40)}, not a signature algorithm pkce verifies`,
+    )
+  }
+  const { createPublicKey } = await import('node:crypto')
+  let key: KeyObject
+  try {
+    key = createPublicKey({ key: jwk as never, format: 'jwk' })
+  } catch {
+    throw new CliError('usage_error', `${where} is not a usable RSA, EC or OKP key`)
+  }
+  const kept: JWK = { ...(key.export({ format: 'jwk' }) as JWK) }
+  for (const member of ['kid', 'alg', 'use'] as const) {
+    const value = jwk[member]
+    if (typeof value === 'string') kept[member] = value
+  }
+  return kept
+}
+
+/** `--key-file`: a PEM public key, certificate or private key, a JWK, or a JWKS. */
+async function readKeyFile(path: string): Promise<JSONWebKeySet> {
+  const text = await readKeyText(path, '--key-file')
+  if (text.trimStart().startsWith('{')) {
+    const json = parseJsonFile(text, '--key-file', path)
+    if (Array.isArray(json.keys)) return readJwks(json, path)
+    return { keys: [await publicJwk(json, `--key-file ${path}`)] }
+  }
+  const { createPublicKey } = await import('node:crypto')
+  let key: KeyObject
+  try {
+    key = createPublicKey(text)
+  } catch {
+    throw new CliError('usage_error', `--key-file ${path} is not a PEM key, a certificate or a JWK`)
+  }
+  try {
+    return { keys: [key.export({ format: 'jwk' })] }
+  } catch {
+    throw new CliError(
+      'usage_error',
+      `--key-file ${path}: ${key.asymmetricKeyType ?? 'this'} keys are not supported`,
+      {
+        hint: 'use an RSA, EC (P-256/384/521) or Ed25519 key',
+      },
+    )
+  }
+}
+
+/**
+ * A local JWKS: keys that are not usable public keys are skipped rather than failing the set, and
+ * private members are dropped (security.md MD-3).
+ */
+async function readJwks(json: Record<string, unknown>, path: string): Promise<JSONWebKeySet> {
+  if (!Array.isArray(json.keys)) {
+    throw new CliError('usage_error', `--jwks-file ${path} has no "keys" array`)
+  }
+  const keys: JWK[] = []
+  for (const key of json.keys as unknown[]) {
+    if (typeof key !== 'object' || key === null || Array.isArray(key)) continue
+    try {
+      keys.push(await publicJwk(key as Record<string, unknown>, path))
+    } catch (error) {
+      if (!isCliError(error)) throw error
+    }
+  }
+  return { keys }
+}
+
+/** One fetch, and at most one refetch in the whole run (security.md HC-5). */
+function remoteJwks(load: () => Promise<JSONWebKeySet>): JwksSource {
+  let cached: Promise<JSONWebKeySet> | undefined
+  let refetched = false
+  return async (refresh) => {
+    if (refresh && !refetched) {
+      refetched = true
+      cached = load()
+    }
+    cached ??= load()
+    return cached
+  }
+}
+
+function httpsOrLoopback(url: URL, isLoopbackHost: (host: string) => boolean): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))
+}
+
+interface Keys {
+  keys: JwksSource
+  /** The issuer the token must name, if one is known. */
+  issuer: string | undefined
+}
+
+/** Finds keys for each token, sharing files, fetches and discoveries across the run. */
+function createKeyring(settings: VerifySettings, ctx: Ctx) {
+  const sources = new Map<string, JwksSource>()
+  let http: Promise<Http> | undefined
+  const getHttp = (): Promise<Http> => {
+    http ??= import('./http-settings.js').then(({ createCommandHttp }) =>
+      createCommandHttp(settings.http, ctx),
+    )
+    return http
+  }
+  const fromUri = (url: URL): JwksSource =>
+    remoteJwks(async () => {
+      const { jwksRequest, processJwksResponse } = await import('../oauth/jwks.js')
+      ctx.reporter.step(`fetching the JWKS from ${url.href}`)
+      return processJwksResponse(await jwksRequest(url.href, await getHttp()))
+    })
+  const cached = (key: string, make: () => JwksSource): JwksSource => {
+    let source = sources.get(key)
+    if (source === undefined) {
+      source = make()
+      sources.set(key, source)
+    }
+    return source
+  }
+  const once = (load: () => Promise<JSONWebKeySet>): JwksSource => {
+    let loaded: Promise<JSONWebKeySet> | undefined
+    return () => (loaded ??= load())
+  }
+
+  return async (payload: JWTPayload, list: CheckList): Promise<Keys> => {
+    const source = settings.keys
+    switch (source.kind) {
+      case 'key_file':
+        return {
+          keys: cached('key_file', () => once(() => readKeyFile(source.path))),
+          issuer: settings.issuer,
+        }
+      case 'jwks_file':
+        return {
+          keys: cached('jwks_file', () =>
+            once(async () => {
+              const text = await readKeyText(source.path, '--jwks-file')
+              return readJwks(parseJsonFile(text, '--jwks-file', source.path), source.path)
+            }),
+          ),
+          issuer: settings.issuer,
+        }
+      case 'jwks_uri':
+        return {
+          keys: cached(`uri ${source.url.href}`, () => fromUri(source.url)),
+          issuer: settings.issuer,
+        }
+      case 'discovery':
+        break
+    }
+    const { isLoopbackHost } = await import('../oauth/endpoint.js')
+    const issuer = settings.issuer ?? payload.iss
+    const hint = 'pass --issuer <url>, or the keys: --jwks-uri, --jwks-file or --key-file'
+    if (typeof issuer !== 'string')
+      list.fail('iss', 'the token has no iss, so its keys cannot be discovered', hint)
+    let url: URL | undefined
+    try {
+      url = new URL(issuer)
+    } catch {
+      url = undefined
+    }
+    if (url === undefined || !httpsOrLoopback(url, isLoopbackHost)) {
+      list.fail(
+        'iss',
+        `iss ${excerpt(JSON.stringify(issuer), 120)} is not an https URL, so its keys cannot be discovered`,
+        hint,
+      )
+    }
+    const keys = cached(`issuer ${issuer}`, () =>
+      remoteJwks(async () => {
+        const { discover } = await import('../oauth/discovery.js')
+        ctx.reporter.step(`discovering ${issuer}`)
+        const as = await discover(issuer, await getHttp())
+        if (as.jwks_uri === undefined) {
+          throw new CliError(
+            'metadata_invalid',
+            'the metadata has no jwks_uri, so tokens cannot be verified',
+            {
+              stage: 'validate',
+            },
+          )
+        }
+        const { jwksRequest, processJwksResponse } = await import('../oauth/jwks.js')
+        ctx.reporter.step(`fetching the JWKS from ${as.jwks_uri}`)
+        return processJwksResponse(await jwksRequest(as.jwks_uri, await getHttp()))
+      }),
+    )
+    return { keys, issuer }
+  }
+}
+
+type Keyring = ReturnType<typeof createKeyring>
+
+async function verifyDecoded(
+  token: string,
+  decoded: DecodedToken,
+  settings: VerifySettings,
+  keyring: Keyring,
+  context: { ctx: Ctx; checks: Check[]; warn: (code: string, message: string) => void },
+): Promise<void> {
+  const { CheckList, verifyJwt } = await import('../jwt/verify.js')
+  const list: CheckList = new CheckList(context.checks, DECODE_CODES, 'token')
+  if (decoded.kind === 'opaque') {
+    list.fail('format', 'the token is opaque, not a JWT: there is no signature to verify')
+  }
+  if (decoded.kind === 'jwe') {
+    list.fail('format', 'the token is encrypted (JWE); pkce verifies signed JWTs only')
+  }
+  if (decoded.kind === 'unsecured') {
+    list.fail(
+      'alg',
+      'alg "none": the token has no signature, so nothing can be verified',
+      'RFC 8725 §3.2: never accept "none"',
+    )
+  }
+  const { header, payload } = decoded
+  for (const name of KEY_HEADERS) {
+    if (header[name] !== undefined) {
+      context.warn(
+        'key_header_ignored',
+        `the token's ${name} header was ignored: keys come only from --jwks-uri, --jwks-file, --key-file or discovery`,
+      )
+    }
+  }
+  const { keys, issuer } = await keyring(payload, list)
+  const algorithms = allowedAlgorithms(await keys(false))
+  if (algorithms.length === 0) {
+    list.fail(
+      'key',
+      'no usable public signing key (RSA, EC or OKP) was found',
+      'check the JWKS or key file',
+    )
+  }
+  try {
+    await verifyJwt(
+      token,
+      header,
+      payload,
+      {
+        keys,
+        algorithms,
+        issuer,
+        audience: settings.audience,
+        now: context.ctx.now(),
+        clockToleranceSeconds: settings.clockToleranceSeconds,
+        // No context says which kind of JWT this must be, so any typ is accepted.
+        typ: [typeof header.typ === 'string' ? header.typ.toLowerCase() : undefined],
+        requiredClaims: [],
+      },
+      list,
+    )
+  } catch (error) {
+    if (isCliError(error)) throw error
+    // jose throws a TypeError for keys it refuses, such as RSA under 2048 bits (security.md MD-5).
+    list.fail(
+      'key',
+      `the key cannot verify this token: ${excerpt(String((error as Error).message ?? error), 160)}`,
+    )
+  }
+}
+
+function errorMember(error: CliError): NonNullable<TokenReport['error']> {
+  return error.hint === undefined
+    ? { code: error.code, message: error.message }
+    : { code: error.code, message: error.message, hint: error.hint }
+}
+
+async function decodeOne(
+  input: Input,
+  position: { index: number; count: number },
+  options: DecodeOptions,
+  context: { ctx: Ctx; keyring: Keyring | undefined },
+): Promise<{ entry: DecodedEntry; error: CliError | undefined }> {
+  const { ctx } = context
+  const now = ctx.now()
+  const report: TokenReport = {
+    ok: true,
+    kind: null,
+    header: null,
+    payload: null,
+    signature: null,
+    checks: [],
+    warnings: [],
+  }
+  const entry: DecodedEntry = {
+    token: input.token,
+    report,
+    status: undefined,
+    verification: 'skipped',
+  }
+  const prefix = position.count > 1 ? `token ${position.index + 1}: ` : ''
+  const warn = (code: string, message: string): void => {
+    report.warnings.push({ code, message })
+    ctx.reporter.warn(code, `${prefix}${message}`)
+  }
+  const failed = (error: CliError): { entry: DecodedEntry; error: CliError } => {
+    report.ok = false
+    report.error = errorMember(error)
+    return { entry, error }
+  }
+  if (input.stripped.length > 0) {
+    warn('input_stripped', `stripped ${listWords(input.stripped)} from the input`)
+  }
+  let decoded: DecodedToken
+  try {
+    decoded = decodeChecked(input.token)
+  } catch (error) {
+    if (!isCliError(error)) throw error
+    return failed(error)
+  }
+  report.kind = decoded.kind
+  report.header = decoded.header
+  report.payload = decoded.payload
+  report.signature = decoded.signature
+
+  const segments = input.token.split('.')
+  const readable =
+    decoded.kind === 'jwe' ? [segments[0]] : decoded.kind === 'opaque' ? [] : segments.slice(0, 2)
+  if (readable.some((segment) => !isUtf8(segment ?? ''))) {
+    warn('token_invalid_utf8', 'the token is not valid UTF-8; bad bytes are shown as U+FFFD')
+  }
+  if (decoded.kind === 'opaque') warn('token_opaque', explainOpaque(decoded.length))
+  if (decoded.kind === 'jwe') warn('token_encrypted', explainJwe(decoded.header))
+  if (decoded.kind === 'unsecured') {
+    warn(
+      'token_unsecured',
+      'alg is "none": the token has no signature and proves nothing; anyone can write one',
+    )
+  }
+  if (decoded.payload !== null) {
+    entry.status = validityStatus(decoded.payload, now)
+    for (const warning of timeWarnings(decoded.payload, now)) warn(warning.code, warning.message)
+  }
+
+  let error: CliError | undefined
+  if (options.verify !== undefined && context.keyring !== undefined) {
+    try {
+      await verifyDecoded(input.token, decoded, options.verify, context.keyring, {
+        ctx,
+        checks: report.checks,
+        warn,
+      })
+      entry.verification = 'passed'
+    } catch (caught) {
+      if (!isCliError(caught)) throw caught
+      entry.verification = 'failed'
+      error = caught
+    }
+  }
+  if (decoded.kind === 'jws' && entry.verification !== 'passed') {
+    warn(
+      'signature_not_verified',
+      options.verify === undefined
+        ? 'signature not verified: the claims are what the token says, not proven (add --verify)'
+        : 'signature not verified: the claims are what the token says, not proven',
+    )
+  }
+  if (hasAssertions(options.assertions)) {
+    const checks = runAssertions(decoded.payload, options.assertions, now)
+    report.checks.push(...checks)
+    error ??= assertionFailure(checks)
+  }
+  return error === undefined ? { entry, error } : failed(error)
+}
+
+function withoutOutcome(report: TokenReport): Record<string, unknown> {
+  const { kind, header, payload, signature, checks, warnings } = report
+  return { kind, header, payload, signature, checks, warnings }
+}
+
+/**
+ * `pkce decode`: classifies and decodes each token (JWS, unsecured, JWE, opaque), explains it, and
+ * with `--verify` checks signature and times against keys the user names, never keys the token
+ * names. A malformed token, a failed check or a failed assertion makes `failure` (exit 4).
+ */
+export async function runDecode(opts: DecodeOptions, ctx: Ctx): Promise<DecodeResult> {
+  const inputs = await readInputs(opts.inputs, ctx)
+  const keyring = opts.verify === undefined ? undefined : createKeyring(opts.verify, ctx)
+  const entries: DecodedEntry[] = []
+  let failure: CliError | undefined
+  for (const [index, input] of inputs.entries()) {
+    const { entry, error } = await decodeOne(input, { index, count: inputs.length }, opts, {
+      ctx,
+      keyring,
+    })
+    entries.push(entry)
+    if (error !== undefined && failure === undefined) {
+      failure =
+        inputs.length === 1
+          ? error
+          : new CliError(error.code, `token ${index + 1}: ${error.message}`, {
+              hint: error.hint,
+              stage: error.stage,
+              status: error.status,
+              oauth: error.oauth,
+              cause: error,
+            })
+    }
+  }
+  if (failure !== undefined) {
+    const [only] = entries
+    Object.assign(
+      failure.details,
+      entries.length === 1 && only !== undefined
+        ? withoutOutcome(only.report)
+        : { tokens: entries.map((entry) => entry.report) },
+    )
+  }
+  return { entries, now: ctx.now(), failure }
+}
+
+const TITLES: Record<DecodedToken['kind'], string> = {
+  jws: 'JWS (signed JWT)',
+  unsecured: 'Unsecured JWT (alg none)',
+  jwe: 'JWE (encrypted)',
+  opaque: 'Opaque token (not a JWT)',
+}
+
+function wrap(text: string, indent: string, width = 100): string {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line !== '' && indent.length + line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = word
+    } else {
+      line = line === '' ? word : `${line} ${word}`
+    }
+  }
+  lines.push(line)
+  return lines.map((text) => `${indent}${text}\n`).join('')
+}
+
+/** Cuts long values (security.md JD-2) and pads the rest so that the glosses line up. */
+function tidy(lines: ClaimLine[]): ClaimLine[] {
+  const cut = lines.map((line) =>
+    line.value.length <= MAX_VALUE_CHARS
+      ? line
+      : {
+          ...line,
+          value: `${line.value.slice(0, MAX_VALUE_CHARS)}… (truncated, ${line.value.length} chars; --json shows it whole)`,
+        },
+  )
+  const width = Math.max(
+    0,
+    ...cut
+      .filter((line) => line.note !== undefined && line.value.length <= NOTE_COLUMN)
+      .map((line) => line.value.length),
+  )
+  return cut.map((line) =>
+    line.note === undefined ? line : { ...line, value: line.value.padEnd(width) },
+  )
+}
+
+function summary(entry: DecodedEntry, io: IO, showTokens: boolean): ClaimLine[] {
+  const c = io.color.out
+  const { report } = entry
+  const rows: [string, string][] = [['token', showTokens ? entry.token : abbreviate(entry.token)]]
+  if (report.kind === null) {
+    rows.push(['error', c.red(sanitize(report.error?.message ?? 'malformed'))])
+  } else if (report.kind === 'jws' && report.signature !== null) {
+    const verdict = {
+      passed: c.green('verified'),
+      failed: c.red('NOT verified (see checks)'),
+      skipped: c.yellow('not verified (add --verify)'),
+    }[entry.verification]
+    rows.push([
+      'signature',
+      `${sanitize(report.signature.alg)}, ${report.signature.bytes} bytes, ${verdict}`,
+    ])
+  } else if (report.kind === 'unsecured') {
+    rows.push(['signature', c.red('none: this token proves nothing')])
+  } else if (report.kind === 'jwe' && report.header !== null) {
+    const { alg, enc, iss } = report.header
+    rows.push(['encryption', sanitize(`${String(alg)} / ${String(enc)}`)])
+    if (typeof iss === 'string')
+      rows.push(['issuer', `${sanitize(iss)} ${c.dim('(from the header)')}`])
+  } else if (report.kind === 'opaque') {
+    rows.push(['length', `${entry.token.length} characters`])
+  }
+  if (entry.status !== undefined) {
+    const bad = entry.status.startsWith('expired') || entry.status.startsWith('not yet')
+    rows.push(['status', bad ? c.red(entry.status) : entry.status])
+  }
+  return rows.map(([key, value]) => ({ key, value, note: undefined }))
+}
+
+function renderEntry(
+  entry: DecodedEntry,
+  title: string,
+  io: IO,
+  now: Date,
+  showTokens: boolean,
+): string {
+  const c = io.color.out
+  const { report } = entry
+  let out = heading(title, c)
+  out += formatClaimLines(summary(entry, io, showTokens), c)
+  if (report.kind === 'jwe' && report.header !== null)
+    out += `\n${wrap(explainJwe(report.header), '  ')}`
+  if (report.kind === 'opaque') out += `\n${wrap(explainOpaque(entry.token.length), '  ')}`
+  if (report.header !== null) {
+    out += heading('Header', c)
+    out += formatClaimLines(
+      tidy(claimLines(report.header, now, headerGloss(report.kind === 'jwe'))),
+      c,
+    )
+  }
+  if (report.payload !== null) {
+    out += heading('Payload', c)
+    out += formatClaimLines(tidy(claimLines(report.payload, now, claimGloss)), c)
+  }
+  if (report.checks.length > 0) {
+    out += heading('Checks', c)
+    const width = Math.max(...report.checks.map((check) => check.name.length))
+    for (const check of report.checks) {
+      out += `  ${check.ok ? c.green('✓') : c.red('✗')} ${sanitize(check.name).padEnd(width)}  ${sanitize(check.detail)}\n`
+    }
+  }
+  return out
+}
+
+/** The human report on stdout: a section per token, keys aligned, remote text sanitised. */
+export function renderDecode(
+  result: DecodeResult,
+  io: IO,
+  options: { showTokens?: boolean } = {},
+): void {
+  const c = io.color.out
+  const count = result.entries.length
+  let out = ''
+  for (const [index, entry] of result.entries.entries()) {
+    const kind = entry.report.kind === null ? 'malformed' : TITLES[entry.report.kind]
+    const title = count > 1 ? `Token ${index + 1} of ${count}: ${kind}` : kind
+    out += renderEntry(entry, title, io, result.now, options.showTokens === true)
+  }
+  const checks = result.entries.flatMap((entry) => entry.report.checks)
+  if (checks.length > 0) {
+    const failed = checks.filter((check) => !check.ok).length
+    out +=
+      failed === 0
+        ? `\n${c.green.bold('✓ every check passed')}\n`
+        : `\n${c.red.bold(`✗ ${failed} of ${checks.length} checks failed`)}\n`
+  }
+  io.out(out)
+}
