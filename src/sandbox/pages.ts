@@ -139,14 +139,17 @@ ${parts.main}
 }
 
 // CSP 3 §6.3.1 form-action also governs the redirects that follow a submission, and the last one
-// lands on the client's loopback callback: allow that origin and nothing else.
+// lands on the client's loopback callback: allow that origin and nothing else. A host-source
+// cannot name an IPv6 literal (CSP 3 §2.3.1), so an [::1] callback gets its scheme instead.
 function contentSecurityPolicy(redirectUri: string | undefined): string {
   const callback =
     redirectUri !== undefined && URL.canParse(redirectUri) ? new URL(redirectUri) : undefined
-  const formAction =
-    callback && (callback.protocol === 'http:' || callback.protocol === 'https:')
-      ? `'self' ${callback.origin}`
-      : `'self'`
+  let formAction = `'self'`
+  if (callback && (callback.protocol === 'http:' || callback.protocol === 'https:')) {
+    formAction += callback.hostname.startsWith('[')
+      ? ` ${callback.protocol}`
+      : ` ${callback.origin}`
+  }
   const styleHash = createHash('sha256').update(STYLE).digest('base64')
   return [
     `default-src 'none'`,

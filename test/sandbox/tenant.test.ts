@@ -11,7 +11,7 @@ import {
 } from 'jose'
 import type { JSONWebKeySet } from 'jose'
 import { request } from 'undici'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   DEFAULT_AUDIENCE,
   DEFAULT_CLIENT_IDS,
@@ -39,6 +39,9 @@ const USER_SUB = 'auth0|6d02167bbb656aab8218abfb'
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
 
 let callback: CallbackListener
+const consoleSpies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((method) =>
+  vi.spyOn(console, method),
+)
 
 beforeAll(async () => {
   callback = await startCallbackListener()
@@ -799,6 +802,32 @@ describe('a tenant that requires DPoP', () => {
     expect(decodeProtectedHeader(token.body.access_token as string).typ).toBe('at+jwt')
   })
 
+  it('takes dpop_jkt in a pushed authorization request', async () => {
+    const client = sandbox.client(DEFAULT_CLIENT_IDS.confidential)
+    const key = await createDpopKey()
+    const pkce = createPkce()
+    const par = await postForm(`${sandbox.url}/oauth/par`, {
+      ...codeFlowParams(client.client_id, callback.redirectUri, pkce, { dpop_jkt: key.thumbprint }),
+      client_secret: client.client_secret!,
+    })
+    expect(par.status).toBe(201)
+    const result = await driveAuthorization(
+      authorizationUrl(sandbox, {
+        client_id: client.client_id,
+        request_uri: par.body.request_uri as string,
+      }),
+    )
+    const grant = {
+      ...codeGrant(client.client_id, codeFrom(result.callbackUrl), pkce.verifier),
+      client_secret: client.client_secret!,
+    }
+    const wrongKey = await postForm(tokenEndpoint(sandbox), grant, {
+      dpop: await dpopProof(await createDpopKey(), 'POST', tokenEndpoint(sandbox)),
+    })
+    expect(wrongKey.status).toBe(400)
+    expect(wrongKey.body.error).toBe('invalid_grant')
+  })
+
   it('refuses a proof from another key than dpop_jkt named', async () => {
     const key = await createDpopKey()
     const { code, verifier } = await authorize(sandbox, DEFAULT_CLIENT_IDS.public, {
@@ -853,8 +882,10 @@ describe('a tenant that requires DPoP nonces', () => {
 
 describe('a tenant that skips consent, with short lifetimes and a config', () => {
   let sandbox: Sandbox
+  let ownKey: Awaited<ReturnType<typeof createDpopKey>>
 
   beforeAll(async () => {
+    ownKey = await createDpopKey()
     const config = defaultSandboxConfig()
     config.users = [{ username: 'bob@example.com', name: 'Bob Example', email_verified: false }]
     config.clients = [
@@ -862,6 +893,11 @@ describe('a tenant that skips consent, with short lifetimes and a config', () =>
         client_id: 'my-app',
         token_endpoint_auth_method: 'client_secret_basic',
         client_secret: 's3cr:t+%',
+      },
+      {
+        client_id: 'my-keyed-app',
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [{ ...ownKey.publicJwk, kid: 'k1' }] },
       },
     ]
     config.organizations = [{ id: 'org_abc', name: 'initech' }]
@@ -922,4 +958,30 @@ describe('a tenant that skips consent, with short lifetimes and a config', () =>
       'the sandbox has no client "sandbox-public"',
     )
   })
+
+  it('verifies private_key_jwt with the public keys the config gave', async () => {
+    const client = sandbox.client('my-keyed-app')
+    expect(client.private_jwk).toBeUndefined()
+    expect(client.jwks).toEqual({ keys: [{ ...ownKey.publicJwk, kid: 'k1' }] })
+    const { code, verifier } = await authorize(sandbox, client.client_id)
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(client.client_id)
+      .setSubject(client.client_id)
+      .setAudience(`${sandbox.url}/oauth/token`)
+      .setIssuedAt()
+      .setExpirationTime('60s')
+      .setJti(randomBytes(16).toString('base64url'))
+      .sign(ownKey.privateKey)
+    const token = await postForm(tokenEndpoint(sandbox), {
+      ...codeGrant(client.client_id, code, verifier),
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    })
+    expect(token.status).toBe(200)
+  })
+})
+
+it('printed nothing to the console', () => {
+  for (const spy of consoleSpies) expect(spy).not.toHaveBeenCalled()
 })
