@@ -897,7 +897,7 @@ describe('a tenant that skips consent, with short lifetimes and a config', () =>
       {
         client_id: 'my-keyed-app',
         token_endpoint_auth_method: 'private_key_jwt',
-        jwks: { keys: [{ ...ownKey.publicJwk, kid: 'k1' }] },
+        jwks: { keys: [{ ...ownKey.publicJwk, kty: 'EC', kid: 'k1' }] },
       },
     ]
     config.organizations = [{ id: 'org_abc', name: 'initech' }]
