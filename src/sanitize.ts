@@ -31,3 +31,30 @@ export function excerpt(text: string, max = 200): string {
   const safe = sanitize(text)
   return safe.length <= max ? safe : `${safe.slice(0, max)}… (truncated, ${text.length} chars)`
 }
+
+/** A token shown by its start and length, as traces show it without `--show-tokens` (SO-3). */
+export function abbreviateToken(token: string): string {
+  return token.length <= 16 ? token : `${token.slice(0, 12)}… (${token.length} chars)`
+}
+
+const TOKEN_MEMBERS = new Set(['access_token', 'id_token'])
+// A member whose string value may be cut off, as in truncated or mislabelled JSON.
+const SENSITIVE_MEMBER =
+  /"(access_token|id_token|refresh_token|client_secret|client_assertion)"(\s*:\s*)"((?:[^"\\]|\\.)*)/gu
+
+/**
+ * Hides secret members (`refresh_token`, `client_secret`, `client_assertion`) and abbreviates
+ * tokens in JSON-looking text that may not parse, so an excerpt of a truncated or mislabelled
+ * body never leaks them (security.md SO-3, D-3). `showSecrets` lifts both, `showTokens` the
+ * abbreviation.
+ */
+export function maskJsonMembers(
+  text: string,
+  show: { secrets: boolean; tokens: boolean } = { secrets: false, tokens: false },
+): string {
+  if (show.secrets) return text
+  return text.replace(SENSITIVE_MEMBER, (match, name: string, colon: string, value: string) => {
+    if (!TOKEN_MEMBERS.has(name)) return `"${name}"${colon}"[redacted ${value.length} chars]`
+    return show.tokens ? match : `"${name}"${colon}"${abbreviateToken(value)}`
+  })
+}

@@ -1,5 +1,5 @@
 import type { HttpRequest } from '../oauth/http.js'
-import { sanitize } from '../sanitize.js'
+import { abbreviateToken, maskJsonMembers, sanitize } from '../sanitize.js'
 import { redacted } from '../io/redact.js'
 
 export interface TraceSink {
@@ -18,14 +18,10 @@ export interface TraceOptions {
   showTokens: boolean
 }
 
-function abbreviate(token: string): string {
-  return token.length <= 16 ? token : `${token.slice(0, 12)}… (${token.length} chars)`
-}
-
 function field(name: string, value: string, options: TraceOptions): string {
   if (options.showSecrets) return value
   if (SECRET_FIELDS.has(name)) return redacted(value)
-  if (TOKEN_FIELDS.has(name) && !options.showTokens) return abbreviate(value)
+  if (TOKEN_FIELDS.has(name) && !options.showTokens) return abbreviateToken(value)
   return value
 }
 
@@ -66,7 +62,12 @@ export function createTrace(options: TraceOptions): TraceSink {
         // Not JSON after all: fall through to the excerpt.
       }
     }
-    line(`  ${text.length > 500 ? `${text.slice(0, 500)}… (${text.length} chars)` : text}`)
+    // Truncated or mislabelled JSON still hides what the parsed path would (SO-3).
+    const masked = maskJsonMembers(text, {
+      secrets: options.showSecrets,
+      tokens: options.showTokens,
+    })
+    line(`  ${masked.length > 500 ? `${masked.slice(0, 500)}… (${text.length} chars)` : masked}`)
   }
   return {
     request(request, headers) {

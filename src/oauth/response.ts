@@ -1,6 +1,6 @@
 import { CliError } from '../errors.js'
 import type { ErrorCode, OAuthErrorFields, Stage } from '../errors.js'
-import { excerpt } from '../sanitize.js'
+import { excerpt, maskJsonMembers } from '../sanitize.js'
 
 /** `application/json` or `application/<name>+json`, any case, parameters allowed (security.md D-3). */
 export function isJsonContentType(contentType: string | null): boolean {
@@ -13,10 +13,13 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** What a non-conforming body looked like: status, content type, a short sanitised excerpt. */
+/**
+ * What a non-conforming body looked like: status, content type, a short sanitised excerpt with
+ * secrets hidden and tokens abbreviated.
+ */
 export function describeBody(response: Response, text: string): string {
   const type = response.headers.get('content-type') ?? 'no content type'
-  const shown = text.trim() === '' ? 'an empty body' : `body: ${excerpt(text)}`
+  const shown = text.trim() === '' ? 'an empty body' : `body: ${excerpt(maskJsonMembers(text))}`
   return `HTTP ${response.status}, ${type}, ${shown}`
 }
 

@@ -77,6 +77,8 @@ export interface HostileOptions {
   callback?: (params: URLSearchParams, request: URLSearchParams) => URLSearchParams | string
   /** Answers the token endpoint instead of the normal response (the request is still recorded). */
   token?: Handler
+  /** The normal token response waits for this (the request is recorded at once). */
+  tokenGate?: Promise<void>
   /** Adds members to a normal token response (e.g. a refresh_token). */
   tokenExtra?: Record<string, unknown>
   idToken?: IdTokenTamper
@@ -346,6 +348,7 @@ export async function startHostileServer(options: HostileOptions = {}): Promise<
     }
     if (route === 'POST /oauth/token') {
       if (options.token !== undefined) return options.token(request, response, server)
+      await options.tokenGate
       return token(request, response, form)
     }
     // Any GET that is not one of the above is the authorization endpoint, so a metadata
