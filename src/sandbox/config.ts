@@ -132,7 +132,8 @@ const AUTH_METHODS: readonly AuthMethod[] = [
   'client_secret_basic',
   'private_key_jwt',
 ]
-const SECRET_METHODS: readonly AuthMethod[] = ['client_secret_post', 'client_secret_basic']
+/** The secret methods: oidc-provider accepts either one from a client registered with the other. */
+export const SECRET_METHODS: readonly AuthMethod[] = ['client_secret_post', 'client_secret_basic']
 // RFC 6749 Appendix A: client_id and client_secret are VSCHAR, scope tokens NQCHAR without space.
 const VSCHAR = /^[\x20-\x7e]+$/
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/

@@ -24,6 +24,7 @@ import {
   type SandboxConfig,
   type UserConfig,
   LOOPBACK_REDIRECT_URIS,
+  SECRET_METHODS,
 } from './config.js'
 import { consentPage, errorPage, loginPage, type HtmlPage } from './pages.js'
 
@@ -108,7 +109,8 @@ const INTERACTION_LIFETIME = 60 * 60
 const SESSION_LIFETIME = 3 * 24 * 60 * 60
 const FORM_LIMIT = 16 * 1024
 const INTERACTION_PATH = /^\/u\/(login|consent)\/([\w-]+)$/
-const SECRET_METHODS: readonly AuthMethod[] = ['client_secret_post', 'client_secret_basic']
+// What revoking a grant destroys, as in oidc-provider's MemoryAdapter.
+const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken'])
 const EXTRA_PARAMS_WITHOUT_CHECKS = [
   'audience',
   'invitation',
@@ -252,10 +254,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         // otherwise; Auth0 issues the refresh token without it.
         scope(ctx, value, client) {
           const granted = value?.split(' ') ?? []
-          if (granted.includes('offline_access') || !client.grantTypeAllowed('refresh_token'))
-            return
-          if (!requestedScope(ctx).includes('offline_access')) return
-          ctx.oidc.params!.scope = [...granted, 'offline_access'].join(' ')
+          const dropped =
+            !granted.includes('offline_access') && requestedScope(ctx).includes('offline_access')
+          if (dropped && client.grantTypeAllowed('refresh_token')) {
+            ctx.oidc.params!.scope = [...granted, 'offline_access'].join(' ')
+          }
         },
       },
       features: {
@@ -384,12 +387,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       clients,
       audiences: config.audiences,
       organizations: config.organizations,
-      users: config.users.map((user) => ({
-        username: user.username,
-        sub: subjectFor(user.username),
-        email: profileClaims(user, startedAt).email,
-        name: profileClaims(user, startedAt).name,
-      })),
+      users: config.users.map((user) => {
+        const { email, name } = profileClaims(user, startedAt)
+        return { username: user.username, sub: subjectFor(user.username), email, name }
+      }),
       requests,
       get lastAuthorizationDetails() {
         return lastAuthorizationDetails
@@ -494,8 +495,9 @@ async function sandboxClient(client: SandboxConfig['clients'][number]): Promise<
   if (SECRET_METHODS.includes(method)) {
     result.client_secret = client.client_secret ?? randomBytes(48).toString('base64url')
   }
-  if (method === 'private_key_jwt' && client.jwks !== undefined) result.jwks = client.jwks
-  if (method === 'private_key_jwt' && client.jwks === undefined) {
+  if (method === 'private_key_jwt' && client.jwks !== undefined) {
+    result.jwks = client.jwks
+  } else if (method === 'private_key_jwt') {
     const { privateJwk, publicJwk } = await generateRsaKey()
     result.private_jwk = privateJwk
     result.jwks = { keys: [publicJwk] }
@@ -545,42 +547,38 @@ function memoryAdapter(): AdapterFactory {
   return (model: string): Adapter => {
     const key = (id: string) => `${model}:${id}`
     return {
-      async upsert(id, payload, expiresIn) {
+      upsert(id, payload, expiresIn) {
         // Auth0's PAR lifetime; the PAR endpoint's response is rewritten to match.
         const ttl =
           model === 'PushedAuthorizationRequest' ? Math.min(expiresIn, PAR_LIFETIME) : expiresIn
         entries.set(key(id), { payload, expiresAt: Date.now() + ttl * 1000 })
         if (model === 'Session' && payload.uid !== undefined) sessionsByUid.set(payload.uid, id)
-        if (payload.grantId !== undefined) {
+        if (GRANTABLE.has(model) && payload.grantId !== undefined) {
           const keys = grants.get(payload.grantId) ?? new Set()
           grants.set(payload.grantId, keys.add(key(id)))
         }
-        await Promise.resolve()
+        return Promise.resolve()
       },
-      async find(id) {
-        return Promise.resolve(read(key(id)))
-      },
-      async findByUid(uid) {
+      find: (id) => Promise.resolve(read(key(id))),
+      findByUid(uid) {
         const id = sessionsByUid.get(uid)
         return Promise.resolve(id === undefined ? undefined : read(key(id)))
       },
-      async findByUserCode() {
-        // The device flow is disabled, so nothing has a user code.
-        return Promise.resolve(undefined)
-      },
-      async consume(id) {
+      // The device flow is disabled, so nothing has a user code.
+      findByUserCode: () => Promise.resolve(undefined),
+      consume(id) {
         const payload = read(key(id))
         if (payload) payload.consumed = Math.floor(Date.now() / 1000)
-        await Promise.resolve()
+        return Promise.resolve()
       },
-      async destroy(id) {
+      destroy(id) {
         entries.delete(key(id))
-        await Promise.resolve()
+        return Promise.resolve()
       },
-      async revokeByGrantId(grantId) {
+      revokeByGrantId(grantId) {
         for (const grantKey of grants.get(grantId) ?? []) entries.delete(grantKey)
         grants.delete(grantId)
-        await Promise.resolve()
+        return Promise.resolve()
       },
     }
   }
@@ -642,9 +640,7 @@ function interactionHandler(context: InteractionContext) {
       req,
       res,
       { login: { accountId: sub } },
-      {
-        mergeWithLastSubmission: false,
-      },
+      { mergeWithLastSubmission: false },
     )
   }
 
@@ -684,9 +680,9 @@ function interactionHandler(context: InteractionContext) {
     for (const [indicator, scopes] of Object.entries(missingResources ?? {})) {
       grant.addResourceScope(indicator, scopes.join(' '))
     }
-    const rar = details.rar as unknown[] | undefined
-    for (const detail of rar ?? [])
-      (grant as unknown as { addRar(d: unknown): void }).addRar(detail)
+    // @types/oidc-provider 8.8 lacks Grant#addRar (RFC 9396).
+    const rarGrant = grant as unknown as { addRar(detail: unknown): void }
+    for (const detail of (details.rar as unknown[] | undefined) ?? []) rarGrant.addRar(detail)
     const grantId = await grant.save()
 
     const org = context.findOrganization(interaction.params.organization)
@@ -696,9 +692,7 @@ function interactionHandler(context: InteractionContext) {
       req,
       res,
       { consent: { grantId } },
-      {
-        mergeWithLastSubmission: true,
-      },
+      { mergeWithLastSubmission: true },
     )
   }
 

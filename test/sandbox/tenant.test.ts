@@ -522,6 +522,62 @@ describe('the default tenant', () => {
     })
   })
 
+  it('keeps a request_uri for 30 seconds', async () => {
+    const client = sandbox.client(DEFAULT_CLIENT_IDS.confidential)
+    const push = async () => {
+      const par = await postForm(`${sandbox.url}/oauth/par`, {
+        ...codeFlowParams(client.client_id, callback.redirectUri, createPkce()),
+        client_secret: client.client_secret!,
+      })
+      return authorizationUrl(sandbox, {
+        client_id: client.client_id,
+        request_uri: par.body.request_uri as string,
+      })
+    }
+    const follow = async (url: string) => {
+      const response = await request(url)
+      await response.body.dump()
+      return `${response.statusCode} ${String(response.headers.location).replace(/[\w-]+$/, ':uid')}`
+    }
+    const [young, old] = [await push(), await push()]
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      vi.setSystemTime(Date.now() + 29_000)
+      expect(await follow(young)).toBe('303 /u/login/:uid')
+      vi.setSystemTime(Date.now() + 2_000)
+      await expect(driveAuthorization(old)).rejects.toThrow(
+        new Error(
+          `the authorization server showed an error page (HTTP 400) at ${sandbox.url}/authorize: invalid_request_uri: request_uri is invalid, expired, or was already used`,
+        ),
+      )
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('revokes the tokens of a code used twice', async () => {
+    const { code, verifier } = await authorize(sandbox, DEFAULT_CLIENT_IDS.public)
+    const grant = codeGrant(DEFAULT_CLIENT_IDS.public, code, verifier)
+    const first = await postForm(tokenEndpoint(sandbox), grant)
+    expect(first.status).toBe(200)
+    const userinfo = () =>
+      request(`${sandbox.url}/userinfo`, {
+        headers: { authorization: `Bearer ${first.body.access_token as string}` },
+      }).then(async (response) => {
+        await response.body.dump()
+        return response.statusCode
+      })
+    expect(await userinfo()).toBe(200)
+
+    const second = await postForm(tokenEndpoint(sandbox), grant)
+    expect(second.status).toBe(400)
+    expect(second.body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'grant request is invalid',
+    })
+    expect(await userinfo()).toBe(401)
+  })
+
   it('refuses PAR from the public client, as Auth0 does', async () => {
     const before = sandbox.requests.length
     const par = await postForm(
