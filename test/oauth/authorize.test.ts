@@ -68,7 +68,12 @@ describe('buildAuthorizationUrl()', () => {
   })
 
   it('builds the PAR front-channel URL with client_id and request_uri only (RFC 9126 §4)', () => {
-    const url = buildParAuthorizationUrl(as, new URL(issuer), 'abc', 'urn:ietf:params:oauth:request_uri:x')
+    const url = buildParAuthorizationUrl(
+      as,
+      new URL(issuer),
+      'abc',
+      'urn:ietf:params:oauth:request_uri:x',
+    )
     expect(url.href).toBe(
       'https://tenant.example.com/authorize?p=policy&client_id=abc&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Ax',
     )
@@ -87,17 +92,36 @@ describe('validateAuthorizationResponse() https://www.rfc-editor.org/rfc/rfc9207
 
   it('accepts an equal but unadvertised iss, flagging it (security.md RH-3)', () => {
     const url = new URL(`${cb}?code=C&state=S1&iss=${encodeURIComponent(issuer)}`)
-    expect(validateAuthorizationResponse(url, expected)).toEqual({ code: 'C', issUnadvertised: true })
+    expect(validateAuthorizationResponse(url, expected)).toEqual({
+      code: 'C',
+      issUnadvertised: true,
+    })
   })
 
   it.each([
-    [`${cb}`, 'empty_authorization_response', 'the callback carried none of code, state, error or iss'],
-    [`${cb}?code=C&state=S1&state=S1`, 'duplicate_parameter', 'the callback repeats the parameter "state"'],
+    [
+      `${cb}`,
+      'empty_authorization_response',
+      'the callback carried none of code, state, error or iss',
+    ],
+    [
+      `${cb}?code=C&state=S1&state=S1`,
+      'duplicate_parameter',
+      'the callback repeats the parameter "state"',
+    ],
     [`${cb}?code=C&state=S2`, 'state_mismatch', 'the callback state "S2" does not match'],
     [`${cb}?code=C`, 'state_missing', 'the callback has no state'],
     [`${cb}?state=S1`, 'code_missing', 'the callback has neither code nor error'],
-    [`${cb}?code=C&state=S1&iss=https%3A%2F%2Fevil.example%2F`, 'iss_mismatch', 'the callback iss "https://evil.example/" is not the issuer "https://tenant.example.com/"'],
-    [`${cb}?code=C&state=S1&id_token=x`, 'unexpected_response_parameter', 'the callback carries "id_token", which the code flow never asks for'],
+    [
+      `${cb}?code=C&state=S1&iss=https%3A%2F%2Fevil.example%2F`,
+      'iss_mismatch',
+      'the callback iss "https://evil.example/" is not the issuer "https://tenant.example.com/"',
+    ],
+    [
+      `${cb}?code=C&state=S1&id_token=x`,
+      'unexpected_response_parameter',
+      'the callback carries "id_token", which the code flow never asks for',
+    ],
     [
       `${cb}?error=access_denied&error_description=User%20did%20not%20authorize%1b%5B31m&state=S1`,
       'authorization_error',
@@ -112,7 +136,9 @@ describe('validateAuthorizationResponse() https://www.rfc-editor.org/rfc/rfc9207
   })
 
   it('requires iss when the metadata advertises it', () => {
-    expect(failure(`${cb}?code=C&state=S1`, { ...expected, issRequired: true }).code).toBe('iss_missing')
+    expect(failure(`${cb}?code=C&state=S1`, { ...expected, issRequired: true }).code).toBe(
+      'iss_missing',
+    )
   })
 
   it('never shows the expected state (security.md SN-5)', () => {

@@ -20,43 +20,80 @@ async function failure(response: Response, idToken = false): Promise<CliError> {
 describe('processTokenResponse() https://www.rfc-editor.org/rfc/rfc6749#section-5.1', () => {
   it('returns the members of a conforming response', async () => {
     const result = await processTokenResponse(
-      json({ access_token: 'AT', token_type: 'Bearer', expires_in: 86400, scope: 'openid', id_token: 'x.y.z', refresh_token: 'RT', extra: 1 }),
+      json({
+        access_token: 'AT',
+        token_type: 'Bearer',
+        expires_in: 86400,
+        scope: 'openid',
+        id_token: 'x.y.z',
+        refresh_token: 'RT',
+        extra: 1,
+      }),
       { idToken: true },
     )
     expect(result).toEqual({
-      tokens: { access_token: 'AT', token_type: 'Bearer', expires_in: 86400, scope: 'openid', id_token: 'x.y.z', refresh_token: 'RT' },
+      tokens: {
+        access_token: 'AT',
+        token_type: 'Bearer',
+        expires_in: 86400,
+        scope: 'openid',
+        id_token: 'x.y.z',
+        refresh_token: 'RT',
+      },
       warnings: [],
     })
   })
 
   it('warns on a missing Cache-Control: no-store and odd casing, and accepts a numeric string expires_in', async () => {
-    const response = new Response(JSON.stringify({ access_token: 'AT', token_type: 'bearer', expires_in: '60' }), {
-      headers: { 'content-type': 'application/json; charset=utf-8' },
-    })
+    const response = new Response(
+      JSON.stringify({ access_token: 'AT', token_type: 'bearer', expires_in: '60' }),
+      {
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+      },
+    )
     const result = await processTokenResponse(response, { idToken: false })
     expect(result.tokens.expires_in).toBe(60)
-    expect(result.warnings.map((w) => w.code)).toEqual(['expires_in_string', 'token_response_cacheable', 'token_type_case'])
+    expect(result.warnings.map((w) => w.code)).toEqual([
+      'expires_in_string',
+      'token_response_cacheable',
+      'token_type_case',
+    ])
   })
 
   it('an OAuth error body is exit 3 with every member and the status (RFC 6749 §5.2)', async () => {
     const error = await failure(
-      json({ error: 'invalid_grant', error_description: 'Invalid authorization code', error_uri: 'https://e/x' }, 403),
+      json(
+        {
+          error: 'invalid_grant',
+          error_description: 'Invalid authorization code',
+          error_uri: 'https://e/x',
+        },
+        403,
+      ),
     )
     expect(error.code).toBe('token_error')
     expect(error.exitCode).toBe(3)
     expect(error.status).toBe(403)
-    expect(error.oauth).toEqual({ error: 'invalid_grant', error_description: 'Invalid authorization code', error_uri: 'https://e/x' })
+    expect(error.oauth).toEqual({
+      error: 'invalid_grant',
+      error_description: 'Invalid authorization code',
+      error_uri: 'https://e/x',
+    })
     expect(error.message).toBe('token request rejected: invalid_grant: Invalid authorization code')
   })
 
   it("names Auth0's 'Unauthorized' for a PKCE exchange with a confidential app", async () => {
-    const error = await failure(json({ error: 'access_denied', error_description: 'Unauthorized' }, 401))
+    const error = await failure(
+      json({ error: 'access_denied', error_description: 'Unauthorized' }, 401),
+    )
     expect(error.hint).toContain("Token Endpoint Authentication Method to 'None'")
   })
 
   it('a 500 HTML page is exit 4 with status, type and a short excerpt (security.md D-3)', async () => {
     const page = `<html><body>${'Bad gateway '.repeat(50)}</body></html>`
-    const error = await failure(new Response(page, { status: 500, headers: { 'content-type': 'text/html' } }))
+    const error = await failure(
+      new Response(page, { status: 500, headers: { 'content-type': 'text/html' } }),
+    )
     expect(error.code).toBe('token_response_not_json')
     expect(error.exitCode).toBe(4)
     expect(error.message).toBe(
@@ -65,18 +102,40 @@ describe('processTokenResponse() https://www.rfc-editor.org/rfc/rfc6749#section-
   })
 
   it('JSON under a non-JSON content type fails without echoing the body', async () => {
-    const error = await failure(new Response('{"access_token":"SECRET"}', { headers: { 'content-type': 'text/plain' } }))
+    const error = await failure(
+      new Response('{"access_token":"SECRET"}', { headers: { 'content-type': 'text/plain' } }),
+    )
     expect(error.code).toBe('token_response_not_json')
     expect(error.message).not.toContain('SECRET')
   })
 
   it.each([
-    ['{"access_token":"AT","token_ty', 'token_response_invalid', 'the token response is not valid JSON (HTTP 200, application/json, body: {"access_token":"AT","token_ty)'],
-    ['[1]', 'token_response_invalid', 'the token response is not a JSON object (HTTP 200, application/json, body: [1])'],
+    [
+      '{"access_token":"AT","token_ty',
+      'token_response_invalid',
+      'the token response is not valid JSON (HTTP 200, application/json, body: {"access_token":"AT","token_ty)',
+    ],
+    [
+      '[1]',
+      'token_response_invalid',
+      'the token response is not a JSON object (HTTP 200, application/json, body: [1])',
+    ],
     [{ token_type: 'Bearer' }, 'token_response_invalid', 'the token response has no access_token'],
-    [{ access_token: 'AT', token_type: 'mac' }, 'token_response_invalid', 'the token response has token_type "mac"; expected Bearer or DPoP'],
-    [{ access_token: 'AT', token_type: 'Bearer', expires_in: -1 }, 'token_response_invalid', 'the token response has an expires_in that is not a non-negative number'],
-    [{ access_token: 'AT', token_type: 'Bearer', refresh_token: 5 }, 'token_response_invalid', 'the token response has a refresh_token that is not a string'],
+    [
+      { access_token: 'AT', token_type: 'mac' },
+      'token_response_invalid',
+      'the token response has token_type "mac"; expected Bearer or DPoP',
+    ],
+    [
+      { access_token: 'AT', token_type: 'Bearer', expires_in: -1 },
+      'token_response_invalid',
+      'the token response has an expires_in that is not a non-negative number',
+    ],
+    [
+      { access_token: 'AT', token_type: 'Bearer', refresh_token: 5 },
+      'token_response_invalid',
+      'the token response has a refresh_token that is not a string',
+    ],
   ])('%j → %s', async (body, code, message) => {
     const error = await failure(json(body))
     expect({ code: error.code, message: error.message }).toEqual({ code, message })
@@ -88,8 +147,12 @@ describe('processTokenResponse() https://www.rfc-editor.org/rfc/rfc6749#section-
   })
 
   it('reports a redirect instead of following it (security.md TR-4)', async () => {
-    const error = await failure(new Response(null, { status: 307, headers: { location: 'https://evil.example/token' } }))
+    const error = await failure(
+      new Response(null, { status: 307, headers: { location: 'https://evil.example/token' } }),
+    )
     expect(error.code).toBe('unexpected_redirect')
-    expect(error.message).toBe('the token endpoint answered HTTP 307 redirecting to https://evil.example/token; redirects are not followed')
+    expect(error.message).toBe(
+      'the token endpoint answered HTTP 307 redirecting to https://evil.example/token; redirects are not followed',
+    )
   })
 })
