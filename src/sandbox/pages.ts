@@ -45,7 +45,11 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
 }
 
-/** The sandbox login page: any username and any non-empty password sign in. */
+/**
+ * The sandbox login page: any username and any non-empty password sign in.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1 (the server authenticates the owner)
+ */
 export function loginPage(input: LoginPageInput): HtmlPage {
   const error =
     input.error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(input.error)}</p>`
@@ -64,7 +68,11 @@ ${error}<form method="post" action="${escapeHtml(input.action)}" data-sandbox-fo
   })
 }
 
-/** The sandbox consent page: Accept grants what was requested, Deny answers `access_denied`. */
+/**
+ * The sandbox consent page: Accept grants what was requested, Deny answers `access_denied`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1 (access_denied)
+ */
 export function consentPage(input: ConsentPageInput): HtmlPage {
   const scopes = input.scopes.map((scope) => `<li><code>${escapeHtml(scope)}</code></li>`).join('')
   const audience =
@@ -91,7 +99,11 @@ ${audience}${organization}<ul>${scopes}</ul>${details}
   })
 }
 
-/** An error the authorization server cannot send to the client's redirect URI. */
+/**
+ * An error the authorization server cannot send to the client's redirect URI.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1 (do not redirect to an invalid URI)
+ */
 export function errorPage(input: ErrorPageInput): HtmlPage {
   const description =
     input.error_description === undefined
