@@ -112,7 +112,9 @@ export async function driveAuthorization(
         throw new Error(unexpectedPage(step.url, response))
       }
     }
-    throw new Error(`no callback after ${maxHops} requests; the last one was ${describe(step.url)}`)
+    throw new Error(
+      `no callback after ${maxHops} requests; the next would have gone to ${describe(step.url)}`,
+    )
   } finally {
     await dispatcher?.close()
   }
