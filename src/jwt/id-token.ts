@@ -26,7 +26,9 @@ export interface ValidatedIdToken {
 
 /** The `alg`s an ID token may use: the metadata's list minus `none` and HMAC, else RS256 (IT-2). */
 export function allowedIdTokenAlgorithms(supported: string[] | undefined): string[] {
-  const asymmetric = (supported ?? ['RS256']).filter((alg) => alg !== 'none' && !alg.startsWith('HS'))
+  const asymmetric = (supported ?? ['RS256']).filter(
+    (alg) => alg !== 'none' && !alg.startsWith('HS'),
+  )
   return asymmetric.length > 0 ? asymmetric : ['RS256']
 }
 
@@ -47,11 +49,19 @@ export async function validateIdToken(
   } catch (error) {
     list.fail('format', error instanceof Error ? error.message : String(error))
   }
-  if (decoded.kind === 'jwe') list.fail('format', 'the ID token is encrypted (JWE); pkce does not decrypt ID tokens')
-  if (decoded.kind !== 'jws') {
-    list.fail('format', decoded.kind === 'unsecured' ? 'the ID token is unsecured (alg "none")' : 'the ID token is not a JWT')
+  if (decoded.kind === 'jwe') {
+    list.fail('format', 'the ID token is encrypted (JWE); pkce does not decrypt ID tokens')
   }
-  list.pass('format', 'a compact JWS')
+  if (decoded.kind === 'opaque') list.fail('format', 'the ID token is not a JWT')
+  list.pass('format', decoded.kind === 'unsecured' ? 'a compact JWT, unsecured' : 'a compact JWS')
+  if (decoded.kind === 'unsecured') {
+    // security.md IT-2: "none" is an algorithm the metadata never allows, so it fails as one.
+    list.fail(
+      'alg',
+      `"none" is not one of ${expect.algorithms.join(', ')}`,
+      'RFC 8725 §3.1: the algorithm comes from the metadata, never the token',
+    )
+  }
   const { header, payload } = decoded
   const warnings: ValidatedIdToken['warnings'] = []
   await verifyJwt(
@@ -75,7 +85,11 @@ export async function validateIdToken(
     list.fail('azp', `azp ${excerpt(JSON.stringify(payload.azp), 80)} is not the client id`)
   }
   if (audiences.length > 1 && payload.azp === undefined) {
-    list.fail('azp', 'several audiences and no azp', 'OIDC Core §3.1.3.7: an extra audience must be vouched for by azp')
+    list.fail(
+      'azp',
+      'several audiences and no azp',
+      'OIDC Core §3.1.3.7: an extra audience must be vouched for by azp',
+    )
   }
   if (payload.azp !== undefined) list.pass('azp', 'equals the client id')
   if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 255) {
@@ -83,9 +97,14 @@ export async function validateIdToken(
   }
   list.pass('sub', `present (${excerpt(payload.sub, 80)})`)
   if (expect.nonce === undefined) {
-    if (payload.nonce !== undefined) list.fail('nonce', 'the ID token carries a nonce although none was sent')
+    if (payload.nonce !== undefined)
+      list.fail('nonce', 'the ID token carries a nonce although none was sent')
   } else if (payload.nonce !== expect.nonce) {
-    list.fail('nonce', payload.nonce === undefined ? 'missing' : 'does not equal the nonce sent', 'the ID token does not belong to this authorization request')
+    list.fail(
+      'nonce',
+      payload.nonce === undefined ? 'missing' : 'does not equal the nonce sent',
+      'the ID token does not belong to this authorization request',
+    )
   } else {
     list.pass('nonce', 'equals the nonce sent')
   }
@@ -99,7 +118,8 @@ export async function validateIdToken(
   const tolerance = expect.clockToleranceSeconds
   const nowSeconds = Math.floor(expect.now.getTime() / 1000)
   if (expect.maxAgeSeconds !== undefined) {
-    if (typeof payload.auth_time !== 'number') list.fail('auth_time', 'missing although max_age was sent')
+    if (typeof payload.auth_time !== 'number')
+      list.fail('auth_time', 'missing although max_age was sent')
     if (payload.auth_time + expect.maxAgeSeconds < nowSeconds - tolerance) {
       list.fail('auth_time', `the authentication is older than max_age ${expect.maxAgeSeconds}s`)
     }

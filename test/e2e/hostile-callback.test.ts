@@ -108,13 +108,9 @@ describe.concurrent('pkce login against a hostile server: the callback', () => {
   })
 
   it('RH-3: a different iss (the issuer without its trailing slash) is iss_mismatch, exit 4', async () => {
-    let origin = ''
     const run = await loginAgainst({
-      metadata: (m, o) => {
-        origin = o
-        return ISS_SUPPORTED(m, o)
-      },
-      callback: (params) => {
+      metadata: ISS_SUPPORTED,
+      callback: (params, _request, origin) => {
         params.set('iss', origin)
         return params
       },

@@ -52,7 +52,7 @@ export interface IssuedCode {
 /** How the ID token is made wrong; the defaults give a valid token. */
 export interface IdTokenTamper {
   /** Merged over the valid claims; `undefined` removes a claim. */
-  claims?: Record<string, unknown>
+  claims?: Record<string, unknown> | ((origin: string) => Record<string, unknown>)
   kid?: string
   /** `other-key`: an unpublished RSA key under the published kid; `hs256-*`: the public key as HMAC secret. */
   signWith?: 'other-key' | 'none' | 'hs256-pem' | 'hs256-jwk'
@@ -74,7 +74,11 @@ export interface HostileOptions {
   /** Answers discovery instead of the document. */
   discovery?: Handler
   /** Rewrites the callback query `/authorize` redirects with; a string is used raw. */
-  callback?: (params: URLSearchParams, request: URLSearchParams) => URLSearchParams | string
+  callback?: (
+    params: URLSearchParams,
+    request: URLSearchParams,
+    origin: string,
+  ) => URLSearchParams | string
   /** Answers the token endpoint instead of the normal response (the request is still recorded). */
   token?: Handler
   /** The normal token response waits for this (the request is recorded at once). */
@@ -97,6 +101,8 @@ export interface HostileServer {
   /** What each issued code was bound to, by code. */
   codes: Map<string, IssuedCode>
   metadata(): Record<string, unknown>
+  /** The key set the JWKS endpoint publishes. */
+  jwks(): { keys: JWK[] }
   close(): Promise<void>
 }
 
@@ -254,7 +260,8 @@ export async function startHostileServer(options: HostileOptions = {}): Promise<
     if (metadata().authorization_response_iss_parameter_supported === true) {
       query.set('iss', `${origin}/`)
     }
-    const tampered = options.callback === undefined ? query : options.callback(query, params)
+    const tampered =
+      options.callback === undefined ? query : options.callback(query, params, origin)
     const location = new URL(redirectUri)
     location.search = typeof tampered === 'string' ? tampered : tampered.toString()
     response.writeHead(302, { location: location.href, 'cache-control': 'no-store' }).end()
@@ -291,7 +298,8 @@ export async function startHostileServer(options: HostileOptions = {}): Promise<
       exp: now + 300,
       ...(issued.nonce === undefined ? {} : { nonce: issued.nonce }),
     }
-    for (const [name, value] of Object.entries(tamper.claims ?? {})) {
+    const patch = typeof tamper.claims === 'function' ? tamper.claims(origin) : tamper.claims
+    for (const [name, value] of Object.entries(patch ?? {})) {
       if (value === undefined) delete claims[name]
       else claims[name] = value
     }
@@ -314,6 +322,7 @@ export async function startHostileServer(options: HostileOptions = {}): Promise<
     count: (method, pathname) =>
       requests.filter((r) => r.method === method && r.pathname === pathname).length,
     metadata,
+    jwks: () => ({ keys: [k.publicJwk] }),
     close: () =>
       new Promise((resolve) => {
         http.close(() => resolve())
@@ -344,7 +353,7 @@ export async function startHostileServer(options: HostileOptions = {}): Promise<
     }
     if (route === 'GET /.well-known/jwks.json') {
       if (options.jwks !== undefined) return options.jwks(request, response, server)
-      return sendJson(response, 200, { keys: [k.publicJwk] })
+      return sendJson(response, 200, server.jwks())
     }
     if (route === 'POST /oauth/token') {
       if (options.token !== undefined) return options.token(request, response, server)
