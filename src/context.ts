@@ -14,6 +14,7 @@ export interface Ctx {
   now: () => Date
   random: (bytes: number) => Uint8Array
   env: Readonly<Record<string, string | undefined>>
+  platform: NodeJS.Platform
   signal: AbortSignal
   secrets: Redactor
   reporter: Reporter

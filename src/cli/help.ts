@@ -46,3 +46,18 @@ Examples:
   $ pkce par --domain acme.eu.auth0.com --client-id abc123 --client-secret-file ./secret.txt \\
       --authorization-details '[{"type":"payment_initiation","amount":"10.00"}]'
 `
+
+export const SANDBOX_HELP = `
+Examples:
+  # A tenant on http://127.0.0.1:4000/ until Ctrl-C; then, in another terminal:
+  $ pkce sandbox
+  $ pkce login --issuer http://127.0.0.1:4000/ --client-id sandbox-public
+
+  # For CI: a free port, machine-readable ready document, headless sign-in
+  $ pkce sandbox --port 0 --json > sandbox.json &
+  $ pkce login --issuer "$(jq -r .issuer sandbox.json)" --client-id sandbox-public \\
+      --browser "pkce sandbox-user" --print access_token
+
+The config file (--config) is JSON with optional "users", "clients", "audiences" and
+"organizations" arrays; sections it omits keep the defaults shown in the ready output.
+`

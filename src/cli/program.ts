@@ -2,7 +2,7 @@ import { Command, Option } from 'commander'
 import type { Ctx } from '../context.js'
 import { CliError } from '../errors.js'
 import { writeJson } from '../io/json.js'
-import { EXIT_CODES_HELP, LOGIN_EXAMPLES, PAR_EXAMPLES } from './help.js'
+import { EXIT_CODES_HELP, LOGIN_EXAMPLES, PAR_EXAMPLES, SANDBOX_HELP } from './help.js'
 import { addAssertionOptions } from './assertion-options.js'
 import { addDecodeCommand } from './decode-command.js'
 import {
@@ -13,6 +13,8 @@ import {
   integer,
 } from './options.js'
 import type { RawLoginOptions } from './options.js'
+import { toSandboxOptions } from './sandbox-options.js'
+import type { RawSandboxOptions } from './sandbox-options.js'
 
 /** Replaces a command's action, so CLI tests can capture parsed options (gh's runF). */
 export type RunOverride = (command: string, options: unknown, args: unknown[]) => Promise<void>
@@ -145,6 +147,51 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
         )
         if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
         else renderPar(result, ctx.io, ctx.now())
+      }),
+    )
+
+  program
+    .command('sandbox')
+    .description('run a local, Auth0-shaped OpenID Connect tenant until Ctrl-C (no account needed)')
+    .option('--port <n>', 'port on 127.0.0.1 (0 picks a free one)', integer(0, 65535), 4000)
+    .option('--https', 'serve HTTPS with a throw-away CA (prints the CA path)')
+    .option('--require-par', 'require pushed authorization requests')
+    .option('--require-dpop', 'require DPoP-bound tokens')
+    .option('--dpop-nonce', 'demand server DPoP nonces (use_dpop_nonce)')
+    .option('--skip-consent', 'grant consent without showing the consent page')
+    .option('--access-token-ttl <seconds>', 'access token lifetime', integer(1, 10 ** 8))
+    .option('--id-token-ttl <seconds>', 'ID token lifetime', integer(1, 10 ** 8))
+    .option('--refresh-token-ttl <seconds>', 'refresh token lifetime', integer(1, 10 ** 8))
+    .option('--config <file>', 'users, clients, audiences and organizations as JSON')
+    .addHelpText('after', SANDBOX_HELP)
+    .action(
+      action<RawSandboxOptions>('sandbox', async (raw) => {
+        const { runSandbox, renderSandboxReady } = await import('../commands/sandbox.js')
+        await runSandbox(toSandboxOptions(raw), ctx, (info) => {
+          if (raw.json === true) writeJson(ctx.io, { ok: true, ...info })
+          else renderSandboxReady(info, ctx.io)
+        })
+      }),
+    )
+
+  program
+    .command('demo')
+    .description('start the sandbox in-process and run a whole verified login against it')
+    .option(
+      '--headless',
+      'drive the login and consent pages without a browser (default in CI or without a display)',
+    )
+    .option('--timeout <seconds>', 'how long to wait for the sign-in', integer(1, 3600), 300)
+    .action(
+      action<{ headless?: boolean; timeout: number; json?: boolean }>('demo', async (raw) => {
+        const { runDemo, isHeadless } = await import('../commands/demo.js')
+        const { renderLogin } = await import('../commands/login.js')
+        const result = await runDemo(
+          { headless: isHeadless(raw.headless === true, ctx), timeoutMs: raw.timeout * 1000 },
+          ctx,
+        )
+        if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
+        else renderLogin(result.login, ctx.io, { showTokens: false, now: ctx.now() })
       }),
     )
 

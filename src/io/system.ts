@@ -31,6 +31,7 @@ export function systemContext(version: string): Ctx {
     now: () => new Date(),
     random: (bytes) => new Uint8Array(randomBytes(bytes)),
     env,
+    platform: process.platform,
     signal: controller.signal,
     secrets,
     reporter: createReporter(io, secrets),

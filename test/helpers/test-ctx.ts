@@ -75,6 +75,7 @@ export function testCtx(options: TestCtxOptions = {}): TestCtx {
     now: () => options.now ?? new Date('2026-11-24T12:00:00Z'),
     random: (bytes) => Uint8Array.from({ length: bytes }, () => counter++ % 256),
     env: options.env ?? {},
+    platform: 'linux',
     signal: options.signal ?? new AbortController().signal,
     secrets,
     reporter,

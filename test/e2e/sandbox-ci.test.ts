@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BIN, jsonOf, runCli, startCli } from '../helpers/spawn-cli.js'
+import type { CliProcess } from '../helpers/spawn-cli.js'
+
+// README "Using pkce in CI", minus GitHub Actions itself: a sandbox in the background, a headless
+// login against it, claims asserted, the raw access token captured.
+let sandbox: CliProcess
+let ready: {
+  issuer: string
+  ca_file: string
+  clients: { client_id: string; client_secret_file?: string }[]
+}
+
+beforeAll(async () => {
+  sandbox = startCli(['sandbox', '--port', '0', '--https', '--json'], { timeoutMs: 120_000 })
+  await sandbox.waitFor('stdout', /^\}\n/mu, 15_000)
+  ready = JSON.parse(sandbox.stdout()) as typeof ready
+})
+afterAll(async () => {
+  sandbox.child.kill('SIGINT')
+  await sandbox.done
+})
+
+const browser = `"${process.execPath}" "${BIN}" sandbox-user`
+
+describe('the CI recipe against `pkce sandbox`', () => {
+  it('prints one ready document: issuer, clients with their credential files, the CA', () => {
+    expect(ready.issuer).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/)
+    expect(ready.clients.map((client) => client.client_id)).toEqual([
+      'sandbox-public',
+      'sandbox-confidential',
+      'sandbox-private-key-jwt',
+    ])
+    expect(ready.ca_file).toMatch(/ca\.pem$/)
+  })
+
+  it('login --print access_token with --expect-claim and --require-scope passes', async () => {
+    const run = await runCli(
+      [
+        'login',
+        '--issuer',
+        ready.issuer,
+        '--client-id',
+        'sandbox-public',
+        '--port',
+        '0',
+        '--browser',
+        browser,
+        '--audience',
+        'https://api.sandbox.test/',
+        '--scope',
+        'openid read:messages',
+        '--expect-claim',
+        'azp=sandbox-public',
+        '--require-scope',
+        'read:messages',
+        '--expect-valid-for',
+        '1h',
+        '--print',
+        'access_token',
+      ],
+      { env: { NODE_EXTRA_CA_CERTS: ready.ca_file } },
+    )
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/)
+  })
+
+  it('a failed --expect-claim exits 4 with assertion_failed', async () => {
+    const run = await runCli(
+      [
+        'login',
+        '--issuer',
+        ready.issuer,
+        '--client-id',
+        'sandbox-public',
+        '--port',
+        '0',
+        '--browser',
+        browser,
+        '--audience',
+        'https://api.sandbox.test/',
+        '--expect-claim',
+        'azp=someone-else',
+        '--json',
+      ],
+      { env: { NODE_EXTRA_CA_CERTS: ready.ca_file } },
+    )
+    expect(run.code).toBe(4)
+    const doc = jsonOf(run)
+    expect((doc.error as { code: string }).code).toBe('assertion_failed')
+    const failed = (doc.checks as { ok: boolean; name: string }[]).filter((check) => !check.ok)
+    expect(failed).toHaveLength(1)
+  })
+})
+
+describe('pkce demo', () => {
+  it('--headless completes a verified login with no account anywhere', async () => {
+    const run = await runCli(['demo', '--headless', '--json'], { timeoutMs: 60_000 })
+    expect(run.code).toBe(0)
+    const doc = jsonOf(run)
+    expect(doc.headless).toBe(true)
+    const login = doc.login as {
+      tokens: { refresh_token: string | null }
+      access_token: { kind: string; verified: boolean }
+      checks: { ok: boolean }[]
+    }
+    expect(login.tokens.refresh_token).toEqual(expect.any(String))
+    expect(login.access_token).toMatchObject({ kind: 'jws', verified: true })
+    expect(login.checks.every((check) => check.ok)).toBe(true)
+  })
+})
