@@ -17,7 +17,7 @@ import {
   DEFAULT_CLIENT_IDS,
   defaultSandboxConfig,
 } from '../../src/sandbox/config.js'
-import { driveAuthorization } from '../../src/sandbox/scripted-agent.js'
+import { driveAuthorization, type DriveOptions } from '../../src/sandbox/scripted-agent.js'
 import { startSandbox, subjectFor, type Sandbox } from '../../src/sandbox/tenant.js'
 import {
   CALLBACK_BODY,
@@ -69,6 +69,20 @@ async function authorize(
     callbackUrl: new URL(result.callbackUrl),
   }
 }
+
+/** Runs the front channel and returns the query of the callback it ended on. */
+async function callbackQuery(
+  sandbox: Sandbox,
+  params: Record<string, string>,
+  options: DriveOptions = {},
+): Promise<Record<string, string>> {
+  const result = await driveAuthorization(authorizationUrl(sandbox, params), options)
+  expect(result.status).toBe(200)
+  return Object.fromEntries(new URL(result.callbackUrl).searchParams)
+}
+
+const codeFlow = (clientId: string, extra: Record<string, string> = {}) =>
+  codeFlowParams(clientId, callback.redirectUri, createPkce(), extra)
 
 function codeGrant(clientId: string, code: string, verifier: string): Record<string, string> {
   return {
@@ -245,24 +259,22 @@ describe('the default tenant', () => {
   })
 
   it('requires PKCE with S256', async () => {
-    const params = codeFlowParams(DEFAULT_CLIENT_IDS.public, callback.redirectUri, createPkce())
-    const withoutPkce = Object.fromEntries(
+    const params = codeFlow(DEFAULT_CLIENT_IDS.public)
+    const withoutPkce: Record<string, string> = Object.fromEntries(
       Object.entries(params).filter(([name]) => !name.startsWith('code_challenge')),
     )
-    const missing = await driveAuthorization(authorizationUrl(sandbox, withoutPkce))
-    expect(Object.fromEntries(new URL(missing.callbackUrl).searchParams)).toEqual({
+    expect(await callbackQuery(sandbox, withoutPkce)).toEqual({
       error: 'invalid_request',
       error_description: 'Authorization Server policy requires PKCE to be used for this request',
       state: 'state-123',
       iss: sandbox.issuer,
     })
-
-    const plain = await driveAuthorization(
-      authorizationUrl(sandbox, { ...params, code_challenge_method: 'plain' }),
-    )
-    expect(new URL(plain.callbackUrl).searchParams.get('error_description')).toBe(
-      'not supported value of code_challenge_method',
-    )
+    expect(await callbackQuery(sandbox, { ...params, code_challenge_method: 'plain' })).toEqual({
+      error: 'invalid_request',
+      error_description: 'not supported value of code_challenge_method',
+      state: 'state-123',
+      iss: sandbox.issuer,
+    })
   })
 
   it('rejects a wrong code_verifier', async () => {
@@ -380,18 +392,16 @@ describe('the default tenant', () => {
   })
 
   it('sends access_denied for an unknown audience, as Auth0 does', async () => {
-    const result = await driveAuthorization(
-      authorizationUrl(
-        sandbox,
-        codeFlowParams(DEFAULT_CLIENT_IDS.public, callback.redirectUri, createPkce(), {
-          audience: 'https://unknown.test/',
-        }),
-      ),
+    const query = await callbackQuery(
+      sandbox,
+      codeFlow(DEFAULT_CLIENT_IDS.public, { audience: 'https://unknown.test/' }),
     )
-    expect(new URL(result.callbackUrl).searchParams.get('error')).toBe('access_denied')
-    expect(new URL(result.callbackUrl).searchParams.get('error_description')).toBe(
-      'Service not found: https://unknown.test/',
-    )
+    expect(query).toEqual({
+      error: 'access_denied',
+      error_description: 'Service not found: https://unknown.test/',
+      state: 'state-123',
+      iss: sandbox.issuer,
+    })
   })
 
   it.each(['acme', 'org_sandbox123'])(
@@ -416,15 +426,11 @@ describe('the default tenant', () => {
   )
 
   it('rejects an unknown organization like Auth0', async () => {
-    const result = await driveAuthorization(
-      authorizationUrl(
-        sandbox,
-        codeFlowParams(DEFAULT_CLIENT_IDS.public, callback.redirectUri, createPkce(), {
-          organization: 'org_unknown',
-        }),
-      ),
+    const query = await callbackQuery(
+      sandbox,
+      codeFlow(DEFAULT_CLIENT_IDS.public, { organization: 'org_unknown' }),
     )
-    expect(Object.fromEntries(new URL(result.callbackUrl).searchParams)).toEqual({
+    expect(query).toEqual({
       error: 'invalid_request',
       error_description: 'parameter organization is invalid',
       state: 'state-123',
@@ -526,7 +532,7 @@ describe('the default tenant', () => {
     const client = sandbox.client(DEFAULT_CLIENT_IDS.confidential)
     const push = async () => {
       const par = await postForm(`${sandbox.url}/oauth/par`, {
-        ...codeFlowParams(client.client_id, callback.redirectUri, createPkce()),
+        ...codeFlow(client.client_id),
         client_secret: client.client_secret!,
       })
       return authorizationUrl(sandbox, {
@@ -580,10 +586,7 @@ describe('the default tenant', () => {
 
   it('refuses PAR from the public client, as Auth0 does', async () => {
     const before = sandbox.requests.length
-    const par = await postForm(
-      `${sandbox.url}/oauth/par`,
-      codeFlowParams(DEFAULT_CLIENT_IDS.public, callback.redirectUri, createPkce()),
-    )
+    const par = await postForm(`${sandbox.url}/oauth/par`, codeFlow(DEFAULT_CLIENT_IDS.public))
     expect(par.status).toBe(401)
     expect(par.body).toEqual({
       error: 'invalid_client',
@@ -629,7 +632,7 @@ describe('the default tenant', () => {
   it('rejects an authorization_details type it does not know', async () => {
     const client = sandbox.client(DEFAULT_CLIENT_IDS.confidential)
     const par = await postForm(`${sandbox.url}/oauth/par`, {
-      ...codeFlowParams(client.client_id, callback.redirectUri, createPkce(), {
+      ...codeFlow(client.client_id, {
         audience: DEFAULT_AUDIENCE,
         authorization_details: JSON.stringify([{ type: 'tax_data' }]),
       }),
@@ -668,15 +671,10 @@ describe('a fresh tenant', () => {
   })
 
   it('sends access_denied when the user denies consent, and records every request', async () => {
-    const result = await driveAuthorization(
-      authorizationUrl(
-        sandbox,
-        codeFlowParams(DEFAULT_CLIENT_IDS.public, callback.redirectUri, createPkce()),
-      ),
-      { consent: 'deny' },
-    )
-    expect(result.status).toBe(200)
-    expect(Object.fromEntries(new URL(result.callbackUrl).searchParams)).toEqual({
+    const query = await callbackQuery(sandbox, codeFlow(DEFAULT_CLIENT_IDS.public), {
+      consent: 'deny',
+    })
+    expect(query).toEqual({
       error: 'access_denied',
       error_description: 'User did not authorize the request',
       state: 'state-123',
@@ -708,15 +706,11 @@ describe('a fresh tenant', () => {
 
   it('answers prompt=none without a session with login_required', async () => {
     const before = sandbox.requests.length
-    const result = await driveAuthorization(
-      authorizationUrl(
-        sandbox,
-        codeFlowParams(DEFAULT_CLIENT_IDS.public, callback.redirectUri, createPkce(), {
-          prompt: 'none',
-        }),
-      ),
+    const query = await callbackQuery(
+      sandbox,
+      codeFlow(DEFAULT_CLIENT_IDS.public, { prompt: 'none' }),
     )
-    expect(Object.fromEntries(new URL(result.callbackUrl).searchParams)).toEqual({
+    expect(query).toEqual({
       error: 'login_required',
       error_description: 'End-User authentication is required',
       state: 'state-123',
@@ -777,13 +771,8 @@ describe('a tenant that requires PAR', () => {
 
   it('rejects an authorization request that was not pushed', async () => {
     const before = sandbox.requests.length
-    const result = await driveAuthorization(
-      authorizationUrl(
-        sandbox,
-        codeFlowParams(DEFAULT_CLIENT_IDS.confidential, callback.redirectUri, createPkce()),
-      ),
-    )
-    expect(Object.fromEntries(new URL(result.callbackUrl).searchParams)).toEqual({
+    const query = await callbackQuery(sandbox, codeFlow(DEFAULT_CLIENT_IDS.confidential))
+    expect(query).toEqual({
       error: 'invalid_request',
       error_description: 'Pushed Authorization Request must be used',
       state: 'state-123',
