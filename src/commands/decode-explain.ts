@@ -15,8 +15,7 @@ const ALGORITHMS: Record<string, string> = {
   HS256: 'HMAC with SHA-256: a shared secret, not a public key',
   HS384: 'HMAC with SHA-384: a shared secret, not a public key',
   HS512: 'HMAC with SHA-512: a shared secret, not a public key',
-  none: 'NO signature: anyone can write this token',
-  dir: 'direct encryption with a shared key (no encrypted key segment)',
+  dir: 'direct encryption with a shared key',
   'RSA-OAEP': 'key encrypted to an RSA public key (RSA-OAEP)',
   'RSA-OAEP-256': 'key encrypted to an RSA public key (RSA-OAEP-256)',
   'ECDH-ES': 'key agreed with ECDH-ES',
@@ -43,6 +42,7 @@ export function headerGloss(encrypted: boolean) {
     const text = typeof value === 'string' ? value : undefined
     switch (key) {
       case 'alg':
+        if (text === 'none') return 'NO signature: anyone can write this token'
         return `${encrypted ? 'key management' : 'signature algorithm'}${text !== undefined && ALGORITHMS[text] !== undefined ? `: ${ALGORITHMS[text]}` : ''}`
       case 'enc':
         return 'content encryption algorithm'
@@ -149,4 +149,17 @@ export function explainOpaque(length: number): string {
     `call the UserInfo endpoint with it, or introspect it (RFC 7662) where the server offers that. ` +
     `On Auth0, send --audience <your API identifier> to get a JWT access token.`
   )
+}
+
+/** The one-line warning for an encrypted token: what it is and what to send instead. */
+export function encryptedWarning(header: Record<string, unknown>): string {
+  if (header.alg === 'dir' && header.enc === 'A256GCM') {
+    return 'the token is encrypted (JWE dir/A256GCM): on Auth0, the /userinfo-only access token issued when no audience is sent; send --audience <your API identifier> to get a JWT access token'
+  }
+  return 'the token is encrypted (JWE): its claims cannot be read without the decryption key'
+}
+
+/** The one-line warning for an opaque token. */
+export function opaqueWarning(length: number): string {
+  return `the token is opaque, not a JWT (${length} characters): call /userinfo or introspection with it, or on Auth0 send --audience <your API identifier> to get a JWT access token`
 }

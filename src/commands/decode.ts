@@ -19,7 +19,14 @@ import type { Check, CheckCodes, CheckList, JwksSource } from '../jwt/verify.js'
 import { excerpt, sanitize } from '../sanitize.js'
 import { assertionFailure, hasAssertions, runAssertions } from './assertions.js'
 import type { Assertions } from './assertions.js'
-import { claimGloss, explainJwe, explainOpaque, headerGloss } from './decode-explain.js'
+import {
+  claimGloss,
+  encryptedWarning,
+  explainJwe,
+  explainOpaque,
+  headerGloss,
+  opaqueWarning,
+} from './decode-explain.js'
 import type { HttpSettings } from './http-settings.js'
 import type { Http } from '../oauth/http.js'
 
@@ -185,7 +192,6 @@ function nestingDepth(root: unknown): number {
   return deepest
 }
 
-// security.md JD-7: jose decodes invalid UTF-8 to U+FFFD silently.
 function isUtf8(segment: string): boolean {
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(segment, 'base64url'))
@@ -211,10 +217,16 @@ function decodeChecked(token: string): DecodedToken {
     decoded = decodeToken(token)
   } catch (error) {
     if (!isCliError(error) || error.code !== 'token_malformed') throw error
-    throw new CliError(error.code, error.message, {
-      stage: 'decode',
-      hint: malformedHint(error.message),
-    })
+    // security.md JD-7: jose refuses invalid UTF-8 as "not JSON"; name the real reason.
+    const notJson = /^the (header|payload) segment is not a base64url-encoded JSON object$/u.exec(
+      error.message,
+    )?.[1]
+    const segment = token.split('.')[notJson === 'header' ? 0 : 1] ?? ''
+    const message =
+      notJson !== undefined && !isUtf8(segment)
+        ? `the ${notJson} segment is not valid UTF-8`
+        : error.message
+    throw new CliError(error.code, message, { stage: 'decode', hint: malformedHint(message) })
   }
   for (const [part, value] of [
     ['header', decoded.header],
@@ -418,6 +430,15 @@ async function readJwks(json: Record<string, unknown>, path: string): Promise<JS
   return { keys }
 }
 
+/**
+ * The key the user names is the key: a key-file key without a `kid` takes the token's, which
+ * jose would otherwise hold against it. A JWKS keeps exact `kid` matching (security.md MD-4).
+ */
+function adoptKid(jwks: JSONWebKeySet, kid: unknown): JSONWebKeySet {
+  if (typeof kid !== 'string') return jwks
+  return { keys: jwks.keys.map((key) => (key.kid === undefined ? { ...key, kid } : key)) }
+}
+
 /** One fetch, and at most one refetch in the whole run (security.md HC-5). */
 function remoteJwks(load: () => Promise<JSONWebKeySet>): JwksSource {
   let cached: Promise<JSONWebKeySet> | undefined
@@ -440,6 +461,8 @@ interface Keys {
   keys: JwksSource
   /** The issuer the token must name, if one is known. */
   issuer: string | undefined
+  /** The plain-http loopback URL the keys come from, marked in the output (security.md TL-3). */
+  plainHttp: string | undefined
 }
 
 /** Finds keys for each token, sharing files, fetches and discoveries across the run. */
@@ -471,14 +494,20 @@ function createKeyring(settings: VerifySettings, ctx: Ctx) {
     return () => (loaded ??= load())
   }
 
-  return async (payload: JWTPayload, list: CheckList): Promise<Keys> => {
+  return async (
+    { header, payload }: { header: ProtectedHeaderParameters; payload: JWTPayload },
+    list: CheckList,
+  ): Promise<Keys> => {
     const source = settings.keys
     switch (source.kind) {
-      case 'key_file':
+      case 'key_file': {
+        const file = cached('key_file', () => once(() => readKeyFile(source.path)))
         return {
-          keys: cached('key_file', () => once(() => readKeyFile(source.path))),
+          keys: async (refresh) => adoptKid(await file(refresh), header.kid),
           issuer: settings.issuer,
+          plainHttp: undefined,
         }
+      }
       case 'jwks_file':
         return {
           keys: cached('jwks_file', () =>
@@ -488,11 +517,13 @@ function createKeyring(settings: VerifySettings, ctx: Ctx) {
             }),
           ),
           issuer: settings.issuer,
+          plainHttp: undefined,
         }
       case 'jwks_uri':
         return {
           keys: cached(`uri ${source.url.href}`, () => fromUri(source.url)),
           issuer: settings.issuer,
+          plainHttp: source.url.protocol === 'http:' ? source.url.href : undefined,
         }
       case 'discovery':
         break
@@ -518,7 +549,7 @@ function createKeyring(settings: VerifySettings, ctx: Ctx) {
     const keys = cached(`issuer ${issuer}`, () =>
       remoteJwks(async () => {
         const { discover } = await import('../oauth/discovery.js')
-        ctx.reporter.step(`discovering ${issuer}`)
+        ctx.reporter.step(`discovering ${excerpt(issuer)}`)
         const as = await discover(issuer, await getHttp())
         if (as.jwks_uri === undefined) {
           throw new CliError(
@@ -530,11 +561,11 @@ function createKeyring(settings: VerifySettings, ctx: Ctx) {
           )
         }
         const { jwksRequest, processJwksResponse } = await import('../oauth/jwks.js')
-        ctx.reporter.step(`fetching the JWKS from ${as.jwks_uri}`)
+        ctx.reporter.step(`fetching the JWKS from ${excerpt(as.jwks_uri)}`)
         return processJwksResponse(await jwksRequest(as.jwks_uri, await getHttp()))
       }),
     )
-    return { keys, issuer }
+    return { keys, issuer, plainHttp: url.protocol === 'http:' ? url.href : undefined }
   }
 }
 
@@ -571,7 +602,19 @@ async function verifyDecoded(
       )
     }
   }
-  const { keys, issuer } = await keyring(payload, list)
+  const { keys, issuer, plainHttp } = await keyring({ header, payload }, list)
+  if (plainHttp !== undefined) {
+    context.warn(
+      'insecure_loopback_issuer',
+      `keys come over plain http from the loopback host ${excerpt(plainHttp)}`,
+    )
+  }
+  if (settings.issuer === undefined && settings.keys.kind === 'discovery') {
+    context.warn(
+      'issuer_from_token',
+      `the keys were found through the token's own iss (${excerpt(issuer ?? '')}); pass --issuer to pin the issuer you trust`,
+    )
+  }
   const algorithms = allowedAlgorithms(await keys(false))
   if (algorithms.length === 0) {
     list.fail(
@@ -662,14 +705,8 @@ async function decodeOne(
   report.payload = decoded.payload
   report.signature = decoded.signature
 
-  const segments = input.token.split('.')
-  const readable =
-    decoded.kind === 'jwe' ? [segments[0]] : decoded.kind === 'opaque' ? [] : segments.slice(0, 2)
-  if (readable.some((segment) => !isUtf8(segment ?? ''))) {
-    warn('token_invalid_utf8', 'the token is not valid UTF-8; bad bytes are shown as U+FFFD')
-  }
-  if (decoded.kind === 'opaque') warn('token_opaque', explainOpaque(decoded.length))
-  if (decoded.kind === 'jwe') warn('token_encrypted', explainJwe(decoded.header))
+  if (decoded.kind === 'opaque') warn('token_opaque', opaqueWarning(decoded.length))
+  if (decoded.kind === 'jwe') warn('token_encrypted', encryptedWarning(decoded.header))
   if (decoded.kind === 'unsecured') {
     warn(
       'token_unsecured',
@@ -810,7 +847,7 @@ function summary(entry: DecodedEntry, io: IO, showTokens: boolean): ClaimLine[] 
   } else if (report.kind === 'jws' && report.signature !== null) {
     const verdict = {
       passed: c.green('verified'),
-      failed: c.red('NOT verified (see checks)'),
+      failed: c.red('NOT verified'),
       skipped: c.yellow('not verified (add --verify)'),
     }[entry.verification]
     rows.push([
@@ -879,7 +916,7 @@ export function renderDecode(
   const count = result.entries.length
   let out = ''
   for (const [index, entry] of result.entries.entries()) {
-    const kind = entry.report.kind === null ? 'malformed' : TITLES[entry.report.kind]
+    const kind = entry.report.kind === null ? 'Malformed token' : TITLES[entry.report.kind]
     const title = count > 1 ? `Token ${index + 1} of ${count}: ${kind}` : kind
     out += renderEntry(entry, title, io, result.now, options.showTokens === true)
   }
