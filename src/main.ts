@@ -5,9 +5,11 @@ import { CliError, EXIT, isCliError } from './errors.js'
 import type { ExitCode } from './errors.js'
 import { writeJson } from './io/json.js'
 import { createRedactor } from './io/redact.js'
+import type { Redactor } from './io/redact.js'
 import { createReporter } from './io/reporter.js'
 import { buildProgram } from './cli/program.js'
 import type { ProgramOptions } from './cli/program.js'
+import { sanitize } from './sanitize.js'
 
 export { systemContext } from './io/system.js'
 
@@ -30,6 +32,24 @@ function failureDocument(error: CliError): Record<string, unknown> {
   if (error.oauth !== undefined) detail.oauth = error.oauth
   if (error.status !== undefined) detail.http = { status: error.status }
   return { ok: false, error: detail, ...error.details }
+}
+
+/**
+ * Every string of a failure document with the run's secrets replaced: a server may echo the
+ * client secret in its error_description (security.md SO-2).
+ */
+function redactDocument(value: unknown, secrets: Redactor): unknown {
+  if (typeof value === 'string') return secrets.redact(value)
+  if (Array.isArray(value)) return value.map((item) => redactDocument(item, secrets))
+  if (typeof value !== 'object' || value === null) return value
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, redactDocument(item, secrets)]),
+  )
+}
+
+/** One stderr line: secrets redacted, and remote text that slipped into it made inert (SO-4). */
+function errLine(text: string, secrets: Redactor): string {
+  return sanitize(secrets.redact(text))
 }
 
 function usageError(error: CommanderError): CliError {
@@ -73,7 +93,7 @@ export async function main(
         })
       const c = ctx.io.color.err
       ctx.io.err(
-        `${c.red('error:')} internal error: ${ctx.secrets.redact(String((error as Error | undefined)?.message ?? error))}\n`,
+        `${c.red('error:')} internal error: ${errLine(String((error as Error | undefined)?.message ?? error), ctx.secrets)}\n`,
       )
       if (debug) ctx.io.err(`${ctx.secrets.redact(String((error as Error | undefined)?.stack))}\n`)
       else
@@ -81,12 +101,12 @@ export async function main(
       return EXIT.internal
     }
     if (json) {
-      writeJson(ctx.io, failureDocument(error))
+      writeJson(ctx.io, redactDocument(failureDocument(error), ctx.secrets))
     } else if (error.code !== 'usage_error' || !(caught instanceof CommanderError)) {
       const c = ctx.io.color.err
-      ctx.io.err(`${c.red('error:')} ${ctx.secrets.redact(error.message)}\n`)
+      ctx.io.err(`${c.red('error:')} ${errLine(error.message, ctx.secrets)}\n`)
       if (error.hint !== undefined)
-        ctx.io.err(`${c.dim('hint:')} ${ctx.secrets.redact(error.hint)}\n`)
+        ctx.io.err(`${c.dim('hint:')} ${errLine(error.hint, ctx.secrets)}\n`)
     }
     if (debug && error.cause instanceof Error)
       ctx.io.err(`${ctx.secrets.redact(String(error.cause.stack))}\n`)

@@ -18,7 +18,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * secrets hidden and tokens abbreviated.
  */
 export function describeBody(response: Response, text: string): string {
-  const type = response.headers.get('content-type') ?? 'no content type'
+  const type = excerpt(response.headers.get('content-type') ?? 'no content type', 100)
   const shown = text.trim() === '' ? 'an empty body' : `body: ${excerpt(maskJsonMembers(text))}`
   return `HTTP ${response.status}, ${type}, ${shown}`
 }
