@@ -128,7 +128,6 @@ export function addDpopOptions(command: Command): Command {
       '--allow-dpop-downgrade',
       'accept a Bearer token when DPoP was asked for (a warning instead of exit 4)',
     )
-    .option('--par', 'push the authorization request first (RFC 9126)')
 }
 
 /** The HTTP and output flags of every command that talks to a server. */

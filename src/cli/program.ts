@@ -118,6 +118,10 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
       .description('run the whole Authorization Code + PKCE flow and validate the tokens')
       .summary('sign in through the browser and inspect the tokens'),
   )
+    .option(
+      '--par',
+      'push the authorization request first (RFC 9126); automatic when the server requires it',
+    )
     .addHelpText('after', LOGIN_EXAMPLES)
     .action(action<RawLoginOptions>('login', runLoginAction))
 
