@@ -5,7 +5,10 @@ import tseslint from 'typescript-eslint'
 // The three layers import one way only: oauth/ ← commands/ ← cli/ (house-style.md, Architecture).
 const terminalModules = ['chalk', 'open', 'commander']
 const layer = (paths) => ({
-  'no-restricted-imports': ['error', { patterns: [{ group: paths, message: 'layering: see house-style.md' }] }],
+  'no-restricted-imports': [
+    'error',
+    { patterns: [{ group: paths, message: 'layering: see house-style.md' }] },
+  ],
 })
 
 export default tseslint.config(
@@ -34,16 +37,29 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/io/system.ts'],
     rules: {
-      'no-restricted-globals': ['error', { name: 'process', message: 'only src/io/system.ts reads process' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'only src/io/system.ts reads process' },
+      ],
     },
   },
   {
     files: ['src/oauth/**/*.ts', 'src/jwt/**/*.ts'],
-    rules: layer([...terminalModules, '**/io/*', '**/cli/*', '**/commands/*', '**/net/*', '**/sandbox/*']),
+    rules: layer([
+      ...terminalModules,
+      '**/io/*',
+      '**/cli/*',
+      '**/commands/*',
+      '**/net/*',
+      '**/sandbox/*',
+    ]),
   },
   { files: ['src/commands/**/*.ts'], rules: layer(['commander', '**/cli/*']) },
   { files: ['src/net/**/*.ts'], rules: layer(['chalk', 'commander', '**/cli/*', '**/commands/*']) },
-  { files: ['src/sandbox/**/*.ts'], rules: layer(['chalk', 'commander', '**/cli/*', '**/commands/*']) },
+  {
+    files: ['src/sandbox/**/*.ts'],
+    rules: layer(['chalk', 'commander', '**/cli/*', '**/commands/*']),
+  },
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,

@@ -95,14 +95,7 @@ export type ErrorCode = keyof typeof ERROR_EXIT
 
 /** Where in the flow an error happened; shown as `stage` in `--json`. */
 export type Stage =
-  | 'discovery'
-  | 'par'
-  | 'authorize'
-  | 'callback'
-  | 'token'
-  | 'validate'
-  | 'decode'
-  | 'userinfo'
+  'discovery' | 'par' | 'authorize' | 'callback' | 'token' | 'validate' | 'decode' | 'userinfo'
 
 export interface OAuthErrorFields {
   error: string

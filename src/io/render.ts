@@ -41,11 +41,13 @@ export function formatNumericDate(value: unknown, now: Date): string | undefined
 
 /** A token shown by prefix and length, so a terminal or CI log does not leak it (SO-2). */
 export function abbreviate(token: string): string {
-  return token.length <= 20 ? `${token.slice(0, 4)}… (${token.length} chars)` : `${token.slice(0, 16)}… (${token.length} chars)`
+  return token.length <= 20
+    ? `${token.slice(0, 4)}… (${token.length} chars)`
+    : `${token.slice(0, 16)}… (${token.length} chars)`
 }
 
 function displayValue(value: unknown): string {
-  return sanitize(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value))
+  return sanitize(typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)))
 }
 
 export interface ClaimLine {

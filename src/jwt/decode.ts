@@ -36,13 +36,18 @@ const SEGMENT_NAMES = {
 export function decodeToken(token: string, code: ErrorCode = 'token_malformed'): DecodedToken {
   const fail = (message: string): CliError => new CliError(code, message, { stage: 'decode' })
   if (token.length > MAX_TOKEN_LENGTH) {
-    throw new CliError('token_too_large', `the token is ${token.length} characters; the limit is ${MAX_TOKEN_LENGTH}`, {
-      stage: 'decode',
-    })
+    throw new CliError(
+      'token_too_large',
+      `the token is ${token.length} characters; the limit is ${MAX_TOKEN_LENGTH}`,
+      {
+        stage: 'decode',
+      },
+    )
   }
   const segments = token.split('.')
   const looksLikeJwt = segments.length > 1 && token.startsWith('eyJ')
-  if (!looksLikeJwt) return { kind: 'opaque', length: token.length, header: null, payload: null, signature: null }
+  if (!looksLikeJwt)
+    return { kind: 'opaque', length: token.length, header: null, payload: null, signature: null }
   if (segments.length !== 3 && segments.length !== 5) {
     throw fail(`the token has ${segments.length} segments; a JWS has 3 and a JWE 5`)
   }
@@ -74,6 +79,7 @@ export function decodeToken(token: string, code: ErrorCode = 'token_malformed'):
     if (signatureBytes !== 0) throw fail('an alg "none" token must have an empty signature')
     return { kind: 'unsecured', header, payload, signature: { alg: 'none', bytes: 0 } }
   }
-  if (signatureBytes === 0) throw fail(`the signature segment is empty although alg is "${header.alg}"`)
+  if (signatureBytes === 0)
+    throw fail(`the signature segment is empty although alg is "${header.alg}"`)
   return { kind: 'jws', header, payload, signature: { alg: header.alg, bytes: signatureBytes } }
 }

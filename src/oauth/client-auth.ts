@@ -1,10 +1,7 @@
 import type { JWK } from 'jose'
 
 export type ClientAuthMethod =
-  | 'none'
-  | 'client_secret_post'
-  | 'client_secret_basic'
-  | 'private_key_jwt'
+  'none' | 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt'
 
 /** How the client proves itself at the token and PAR endpoints. */
 export type ClientAuth =
@@ -55,14 +52,20 @@ export async function clientCredentials(
       }
     case 'client_secret_basic': {
       const pair = `${formEncode(client.client_id)}:${formEncode(auth.secret)}`
-      return { form: [], headers: { authorization: `Basic ${Buffer.from(pair).toString('base64')}` } }
+      return {
+        form: [],
+        headers: { authorization: `Basic ${Buffer.from(pair).toString('base64')}` },
+      }
     }
     case 'private_key_jwt': {
       const { SignJWT, importJWK } = await import('jose')
       const key = await importJWK(auth.key, auth.alg)
       const iat = Math.floor(now.getTime() / 1000)
       const assertion = await new SignJWT({})
-        .setProtectedHeader({ alg: auth.alg, ...(auth.key.kid === undefined ? {} : { kid: auth.key.kid }) })
+        .setProtectedHeader({
+          alg: auth.alg,
+          ...(auth.key.kid === undefined ? {} : { kid: auth.key.kid }),
+        })
         .setIssuer(client.client_id)
         .setSubject(client.client_id)
         .setAudience(audience)

@@ -25,7 +25,7 @@ const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const
 function publicOnly(jwk: JWK): JWK {
   return Object.fromEntries(
     PUBLIC_MEMBERS.filter((name) => jwk[name] !== undefined).map((name) => [name, jwk[name]]),
-  ) as JWK
+  )
 }
 
 /**

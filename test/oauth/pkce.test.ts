@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CliError } from '../../src/errors.js'
+import type { CliError } from '../../src/errors.js'
 import { challengeS256, checkCodeVerifier, generateCodeVerifier } from '../../src/oauth/pkce.js'
 
 describe('PKCE', () => {
