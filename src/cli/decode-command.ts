@@ -28,7 +28,7 @@ export interface RawDecodeOptions extends RawHttpOptions, RawAssertionOptions {
   json?: boolean
 }
 
-export const DECODE_EXAMPLES = `
+const DECODE_EXAMPLES = `
 Examples:
   # Decode a token (the signature is not checked)
   $ pkce decode eyJhbGciOiJSUzI1NiIs...

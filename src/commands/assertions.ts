@@ -26,6 +26,7 @@ export interface Assertions {
 
 export const NO_ASSERTIONS: Assertions = { claims: [], scopes: [], validForSeconds: undefined }
 
+/** Whether any assertion flag was given. */
 export function hasAssertions(assertions: Assertions): boolean {
   return (
     assertions.claims.length > 0 ||
@@ -45,6 +46,7 @@ const CLAIM_HINT =
  * Parses `name=value`. The name is a dotted path (`cnf.jkt`) whose segments may be quoted with
  * `"` or `'` to keep dots in one key (`"https://example.com/roles"`); the value is compared as
  * JSON when it parses as JSON (`3600`, `true`, `["a"]`), else as a string.
+ * @see https://www.rfc-editor.org/rfc/rfc7519#section-4
  */
 export function parseExpectClaim(text: string): ClaimExpectation {
   const path: ClaimExpectation['path'] = []
@@ -207,6 +209,8 @@ function validForCheck(
 /**
  * Runs the CI assertions against a claims set, one named check each; `payload` is `null` when the
  * token has no readable claims (opaque or encrypted), which fails every assertion.
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2.3
+ * @see https://www.rfc-editor.org/rfc/rfc7519#section-4.1.4
  */
 export function runAssertions(
   payload: Record<string, unknown> | null,

@@ -36,7 +36,11 @@ const TYPES: Record<string, string> = {
 
 const KEY_HEADERS = new Set(['jku', 'x5u', 'jwk', 'x5c'])
 
-/** A one-line gloss for a JOSE header member; `encrypted` for a JWE's header. */
+/**
+ * A one-line gloss for a JOSE header member; `encrypted` for a JWE's header.
+ * @see https://www.rfc-editor.org/rfc/rfc7515#section-4.1
+ * @see https://www.rfc-editor.org/rfc/rfc7516#section-4.1
+ */
 export function headerGloss(encrypted: boolean) {
   return (key: string, value: unknown): string | undefined => {
     const text = typeof value === 'string' ? value : undefined
@@ -102,7 +106,10 @@ const CLAIMS: Record<string, string> = {
   ath: 'DPoP: hash of the access token sent with it',
 }
 
-/** A URL-like (or URN) claim name: Auth0's namespaced custom claims. */
+/**
+ * A URL-like (or URN) claim name: Auth0's namespaced custom claims, collision-resistant names.
+ * @see https://www.rfc-editor.org/rfc/rfc7519#section-4.2
+ */
 export function isNamespaced(key: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//iu.test(key) || /^urn:/iu.test(key)
 }
@@ -116,7 +123,11 @@ function cnfGloss(value: unknown): string {
   return 'confirmation: the key the token is bound to'
 }
 
-/** A one-line gloss for a claim; namespaced custom claims are marked as such. */
+/**
+ * A one-line gloss for a claim; namespaced custom claims are marked as such.
+ * @see https://www.rfc-editor.org/rfc/rfc7519#section-4.1
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDToken
+ */
 export function claimGloss(key: string, value: unknown): string | undefined {
   if (key === 'cnf') return cnfGloss(value)
   if (key === 'gty' && typeof value === 'string') {
@@ -126,7 +137,10 @@ export function claimGloss(key: string, value: unknown): string | undefined {
   return isNamespaced(key) ? 'namespaced custom claim' : undefined
 }
 
-/** What an encrypted token is and what to do about it; Auth0's `dir`/`A256GCM` named as such. */
+/**
+ * What an encrypted token is and what to do about it; Auth0's `dir`/`A256GCM` named as such.
+ * @see https://www.rfc-editor.org/rfc/rfc7516#section-9
+ */
 export function explainJwe(header: Record<string, unknown>): string {
   const iss = typeof header.iss === 'string' ? excerpt(header.iss, 120) : undefined
   if (header.alg === 'dir' && header.enc === 'A256GCM') {
@@ -142,7 +156,10 @@ export function explainJwe(header: Record<string, unknown>): string {
   )
 }
 
-/** What an opaque token is and where its meaning can be found instead. */
+/**
+ * What an opaque token is and where its meaning can be found instead.
+ * @see https://www.rfc-editor.org/rfc/rfc7662#section-2
+ */
 export function explainOpaque(length: number): string {
   return (
     `Not a JWT: an opaque token (${length} characters). Only the authorization server can read it: ` +

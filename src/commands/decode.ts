@@ -115,6 +115,8 @@ interface Input {
 /**
  * Undoes what copying a token usually adds: a header name, a `Bearer `/`DPoP ` scheme, quotes,
  * a JSON member name; says what it took off.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
  */
 export function cleanToken(text: string): Input {
   const stripped: string[] = []
@@ -153,6 +155,7 @@ export function splitTokens(text: string): Input[] {
         return { token: again.token, stripped: [...cleaned.stripped, ...again.stripped] }
       })
     })
+    .filter((input) => input.token !== '')
 }
 
 async function readInputs(args: string[], ctx: Ctx): Promise<Input[]> {
@@ -245,7 +248,10 @@ function decodeChecked(token: string): DecodedToken {
   return decoded
 }
 
-/** The validity of a claims set at `now`, in words. */
+/**
+ * The validity of a claims set at `now`, in words: "expires in 23h 59m", "expired 5m ago".
+ * @see https://www.rfc-editor.org/rfc/rfc7519#section-4.1.4
+ */
 export function validityStatus(payload: JWTPayload, now: Date): string {
   const nowSeconds = now.getTime() / 1000
   const { exp, nbf } = payload
@@ -309,6 +315,8 @@ const EC_ALGORITHMS: Record<string, string> = {
 /**
  * The JWS algorithms keys may verify: each key's own `alg`, else those its type and curve
  * support. Never `none`, never HMAC: a public key is not a shared secret (security.md IT-2).
+ * @see https://www.rfc-editor.org/rfc/rfc8725#section-3.1
+ * @see https://www.rfc-editor.org/rfc/rfc7518#section-3.1
  */
 export function allowedAlgorithms(jwks: JSONWebKeySet): string[] {
   const algorithms = new Set<string>()
@@ -602,6 +610,9 @@ async function verifyDecoded(
       )
     }
   }
+  if (header.typ !== undefined && typeof header.typ !== 'string') {
+    list.fail('typ', 'typ is not a string')
+  }
   const { keys, issuer, plainHttp } = await keyring({ header, payload }, list)
   if (plainHttp !== undefined) {
     context.warn(
@@ -758,6 +769,8 @@ function withoutOutcome(report: TokenReport): Record<string, unknown> {
  * `pkce decode`: classifies and decodes each token (JWS, unsecured, JWE, opaque), explains it, and
  * with `--verify` checks signature and times against keys the user names, never keys the token
  * names. A malformed token, a failed check or a failed assertion makes `failure` (exit 4).
+ * @see https://www.rfc-editor.org/rfc/rfc7519#section-7.2
+ * @see https://www.rfc-editor.org/rfc/rfc8725#section-3
  */
 export async function runDecode(opts: DecodeOptions, ctx: Ctx): Promise<DecodeResult> {
   const inputs = await readInputs(opts.inputs, ctx)
@@ -841,7 +854,9 @@ function tidy(lines: ClaimLine[]): ClaimLine[] {
 function summary(entry: DecodedEntry, io: IO, showTokens: boolean): ClaimLine[] {
   const c = io.color.out
   const { report } = entry
-  const rows: [string, string][] = [['token', showTokens ? entry.token : abbreviate(entry.token)]]
+  const rows: [string, string][] = [
+    ['token', sanitize(showTokens ? entry.token : abbreviate(entry.token))],
+  ]
   if (report.kind === null) {
     rows.push(['error', c.red(sanitize(report.error?.message ?? 'malformed'))])
   } else if (report.kind === 'jws' && report.signature !== null) {

@@ -651,10 +651,12 @@ describe('pkce decode: forgiving input', () => {
     })
   })
 
-  it('empty stdin is a usage error', async () => {
-    const { code, stderr } = await run(['decode'], { stdin: '\n \n' })
-    expect(code).toBe(2)
-    expect(stderr).toContain('error: no token given\n')
+  it('empty stdin, or only wrappers, is a usage error', async () => {
+    for (const stdin of ['\n \n', '""\n', "Authorization: ''\n"]) {
+      const { code, stderr } = await run(['decode'], { stdin })
+      expect(code).toBe(2)
+      expect(stderr).toContain('error: no token given\n')
+    }
   })
 })
 
@@ -815,6 +817,13 @@ Checks
     expect(checkList(none.doc)).toEqual([
       '✗ token.alg: alg "none": the token has no signature, so nothing can be verified',
     ])
+  })
+
+  it('a typ that is not a string fails the typ check', async () => {
+    const token = await sign(CLAIMS, keys.rsa, { alg: 'RS256', typ: 7 as unknown as string })
+    const { code, doc } = await json(['decode', '--key-file', file('rsa.pub.pem'), token])
+    expect(code).toBe(4)
+    expect(checkList(doc)).toEqual(['✗ token.typ: typ is not a string'])
   })
 
   it('a JWK with its own alg allows only that alg', async () => {
