@@ -83,7 +83,9 @@ for (const command of commands) {
 rmSync(dir, { recursive: true, force: true })
 
 const base = median(times.get('node -e 0'))
-console.log(`${RUNS} interleaved runs each, node ${process.version}, ${process.platform}/${process.arch}\n`)
+console.log(
+  `${RUNS} interleaved runs each, node ${process.version}, ${process.platform}/${process.arch}\n`,
+)
 for (const command of commands) {
   const ms = median(times.get(command.name))
   const ratio = command.name === 'node -e 0' ? '' : `  ${(ms / base).toFixed(2)}× node -e 0`
