@@ -70,9 +70,7 @@ export async function main(
   const ctx = contextFor(argv, baseCtx)
   const json = argv.includes('--json')
   const debug = argv.includes('--debug') || ctx.env.PKCE_DEBUG === '1'
-  const program = buildProgram(ctx, options)
-  if (json)
-    program.configureOutput({ writeOut: (text) => ctx.io.out(text), writeErr: () => undefined })
+  const program = buildProgram(ctx, { ...options, json })
   try {
     await program.parseAsync(argv, { from: 'user' })
     return EXIT.ok

@@ -53,7 +53,7 @@ export function addClientOptions(command: Command): Command {
       '--issuer <url>',
       'issuer URL of any OpenID Connect provider (exact, trailing slash included)',
     )
-    .requiredOption('--client-id <id>', 'the application (client) id')
+    .option('--client-id <id>', 'the application (client) id (required)')
     .option('--client-secret-file <path|->', 'read the client secret from a file, or stdin with -')
     .addOption(
       new Option('--client-auth <method>', 'how to send the secret')
@@ -143,7 +143,7 @@ export function addHttpOptions(command: Command): Command {
 export interface RawClientOptions {
   domain?: string
   issuer?: string
-  clientId: string
+  clientId?: string
   clientSecretFile?: string
   clientAuth: 'client_secret_post' | 'client_secret_basic'
   privateKeyFile?: string
@@ -251,6 +251,13 @@ export async function toClient(
   raw: RawClientOptions,
   ctx: Ctx,
 ): Promise<{ client_id: string; auth: ClientAuth }> {
+  // Checked here, not with commander's requiredOption, so an unknown flag is reported first.
+  const clientId = raw.clientId
+  if (clientId === undefined || clientId === '') {
+    throw new CliError('usage_error', '--client-id <id> is required', {
+      hint: "the application's Client ID",
+    })
+  }
   if (raw.clientSecret !== undefined) {
     throw new CliError(
       'secret_on_argv',
@@ -263,13 +270,13 @@ export async function toClient(
   const { readPrivateKey, readSecret } = await import('../commands/inputs.js')
   if (raw.privateKeyFile !== undefined) {
     const { key, alg } = await readPrivateKey(raw.privateKeyFile, 'the private key', ctx)
-    return { client_id: raw.clientId, auth: { method: 'private_key_jwt', key, alg } }
+    return { client_id: clientId, auth: { method: 'private_key_jwt', key, alg } }
   }
   if (raw.clientSecretFile !== undefined) {
     const secret = await readSecret(raw.clientSecretFile, 'the client secret', ctx)
-    return { client_id: raw.clientId, auth: { method: raw.clientAuth, secret } }
+    return { client_id: clientId, auth: { method: raw.clientAuth, secret } }
   }
-  return { client_id: raw.clientId, auth: { method: 'none' } }
+  return { client_id: clientId, auth: { method: 'none' } }
 }
 
 /** The loopback redirect URI: `--redirect-uri`, `$PKCE_REDIRECT_URI`, or the default with `--port`. */

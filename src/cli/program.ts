@@ -21,6 +21,8 @@ export type RunOverride = (command: string, options: unknown, args: unknown[]) =
 
 export interface ProgramOptions {
   run?: RunOverride
+  /** Under `--json` the failure document says it all: commander writes no error text. */
+  json?: boolean
 }
 
 /**
@@ -40,7 +42,12 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
     .helpCommand(false)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: (text) => ctx.io.out(text), writeErr: (text) => ctx.io.err(text) })
+    .configureOutput({
+      writeOut: (text) => ctx.io.out(text),
+      writeErr: (text) => {
+        if (programOptions.json !== true) ctx.io.err(text)
+      },
+    })
 
   const action =
     <T>(name: string, run: (options: T, args: unknown[]) => Promise<void>) =>

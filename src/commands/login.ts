@@ -125,6 +125,9 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
       onStray: (event) => reporter.step(`listener: ${event}`),
     })
     const redirectUri = loopback.redirectUri.href
+    reporter.step(
+      `Listening on ${redirectUri}: it must be in the application's Allowed Callback URLs, exactly`,
+    )
     const request = prepareRequest(opts, redirectUri, flow, ctx)
     let authorizationUrl: URL
     let par: ParReport | null = null
