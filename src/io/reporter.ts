@@ -1,4 +1,5 @@
 import type { Reporter } from '../context.js'
+import { sanitize } from '../sanitize.js'
 import type { IO } from './io.js'
 import type { Redactor } from './redact.js'
 
@@ -6,22 +7,24 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
 
 /**
  * The stderr conversation: plain lines, and on a TTY a spinner while waiting. Everything passes
- * through the redactor (security.md SO-3).
+ * through the redactor (security.md SO-3), and every text is sanitised: steps quote server values
+ * such as endpoints, which must not drive the terminal or start a line (SO-4).
  */
 export function createReporter(io: IO, secrets: Redactor, quiet = false): Reporter {
   const c = io.color.err
   const write = (text: string): void => io.err(secrets.redact(text))
   return {
     step(text) {
-      if (!quiet) write(`${c.dim('•')} ${text}\n`)
+      if (!quiet) write(`${c.dim('•')} ${sanitize(text)}\n`)
     },
     warn(code, message) {
-      write(`${c.yellow('warning:')} ${message} ${c.dim(`(${code})`)}\n`)
+      write(`${c.yellow('warning:')} ${sanitize(message)} ${c.dim(`(${sanitize(code)})`)}\n`)
     },
     notice(label, value) {
-      write(`${c.bold(label)}\n  ${value}\n`)
+      write(`${c.bold(sanitize(label))}\n  ${sanitize(value)}\n`)
     },
-    wait(text) {
+    wait(raw) {
+      const text = sanitize(raw)
       if (!io.stderrIsTTY) {
         if (!quiet) write(`${c.dim('•')} ${text}\n`)
         return () => undefined

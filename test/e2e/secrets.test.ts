@@ -211,6 +211,8 @@ describe.concurrent('secrets and output (security.md SO-1 to SO-4)', () => {
       {
         idToken: { claims: { name: forged, [`\n::set-output name=k::v`]: 'x' } },
         tokenExtra: { scope: forged },
+        // Printed as the exchange starts; URL parsing would encode these, the raw string does not.
+        metadata: (m) => ({ ...m, token_endpoint: `${m.token_endpoint}?x=${forged}` }),
       },
       ['--verbose'],
       { json: false },
