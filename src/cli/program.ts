@@ -214,28 +214,42 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
     .option('--username <name>', 'login name (any; default user@sandbox.test)')
     .option('--password-file <path>', 'a file holding the password (any non-empty one is accepted)')
     .option('--deny', 'press Deny on the consent page')
+    .option('--ca-file <pem>', "the CA of an HTTPS sandbox (the ready output's ca.pem)")
     .action(
-      action<{ username?: string; passwordFile?: string; deny?: boolean; json?: boolean }>(
-        'sandbox-user',
-        async (raw, [url]) => {
-          const { runSandboxUser } = await import('../commands/sandbox-user.js')
-          const { readSecret } = await import('../commands/inputs.js')
-          const password =
-            raw.passwordFile === undefined
-              ? undefined
-              : await readSecret(raw.passwordFile, 'the password', ctx)
-          const result = await runSandboxUser(
-            {
-              url: url as string,
-              username: raw.username,
-              password,
-              consent: raw.deny === true ? 'deny' : 'accept',
-            },
-            ctx,
-          )
-          if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
-        },
-      ),
+      action<{
+        username?: string
+        passwordFile?: string
+        deny?: boolean
+        caFile?: string
+        json?: boolean
+      }>('sandbox-user', async (raw, [url]) => {
+        const { runSandboxUser } = await import('../commands/sandbox-user.js')
+        const { readSecret } = await import('../commands/inputs.js')
+        const password =
+          raw.passwordFile === undefined
+            ? undefined
+            : await readSecret(raw.passwordFile, 'the password', ctx)
+        const { readFile } = await import('node:fs/promises')
+        const ca =
+          raw.caFile === undefined
+            ? undefined
+            : await readFile(raw.caFile, 'utf8').catch((error: unknown) => {
+                throw new CliError('usage_error', `cannot read --ca-file ${raw.caFile ?? ''}`, {
+                  cause: error,
+                })
+              })
+        const result = await runSandboxUser(
+          {
+            ca,
+            url: url as string,
+            username: raw.username,
+            password,
+            consent: raw.deny === true ? 'deny' : 'accept',
+          },
+          ctx,
+        )
+        if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
+      }),
     )
 
   program

@@ -6,6 +6,8 @@ export interface SandboxUserOptions {
   username: string | undefined
   password: string | undefined
   consent: 'accept' | 'deny'
+  /** PEM of the CA of an HTTPS sandbox (`--ca-file`); NODE_EXTRA_CA_CERTS works too. */
+  ca: string | undefined
 }
 
 export interface SandboxUserResult {
@@ -26,6 +28,7 @@ export async function runSandboxUser(
     const result = await driveAuthorization(opts.url, {
       consent: opts.consent,
       signal: ctx.signal,
+      ...(opts.ca === undefined ? {} : { ca: opts.ca }),
       ...(opts.username === undefined ? {} : { username: opts.username }),
       ...(opts.password === undefined ? {} : { password: opts.password }),
     })

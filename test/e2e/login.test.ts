@@ -245,6 +245,97 @@ describe.concurrent('pkce login against the sandbox tenant over HTTPS', () => {
   })
 })
 
+describe.concurrent('pkce login: TLS, redirect URIs and the browser', () => {
+  it('--ca-file trusts the tenant CA without NODE_EXTRA_CA_CERTS', async () => {
+    const run = await runCli(
+      // The sandbox user is a browser of its own: it gets the CA the same way.
+      [
+        'login',
+        '--issuer',
+        tenant.sandbox.issuer,
+        '--client-id',
+        DEFAULT_CLIENT_IDS.public,
+        '--port',
+        '0',
+        '--browser',
+        `${BROWSER} --ca-file "${tenant.caFile}"`,
+        '--ca-file',
+        tenant.caFile,
+        '--timeout',
+        '20',
+        '--json',
+      ],
+      { timeoutMs: 30_000 },
+    )
+    expect(run.code).toBe(0)
+  })
+
+  it('without the CA: exit 5 tls_error before anything opens (security.md TL-1)', async () => {
+    const run = await runCli([
+      'login',
+      '--issuer',
+      tenant.sandbox.issuer,
+      '--client-id',
+      DEFAULT_CLIENT_IDS.public,
+      '--port',
+      '0',
+      '--json',
+    ])
+    expect(run.code).toBe(5)
+    const error = jsonOf(run).error as { code: string; hint: string }
+    expect(error.code).toBe('tls_error')
+    expect(error.hint).toBe('for a private CA, pass --ca-file <pem> or set NODE_EXTRA_CA_CERTS')
+  })
+
+  it('a localhost redirect URI: the listener answers on 127.0.0.1 and ::1 alike', async () => {
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    const { port } = blocker.address() as AddressInfo
+    blocker.close()
+    const run = await runCli(
+      [
+        'login',
+        '--issuer',
+        tenant.sandbox.issuer,
+        '--client-id',
+        DEFAULT_CLIENT_IDS.public,
+        '--redirect-uri',
+        `http://localhost:${port}/callback`,
+        '--browser',
+        BROWSER,
+        '--json',
+      ],
+      { env: tenant.env, timeoutMs: 30_000 },
+    )
+    expect(run.code).toBe(0)
+    expect(jsonOf(run).redirect_uri).toBe(`http://localhost:${port}/callback`)
+  })
+
+  it('a browser command that cannot start: a warning, and the run keeps waiting', async () => {
+    const run = await runCli(
+      [
+        'login',
+        '--issuer',
+        tenant.sandbox.issuer,
+        '--client-id',
+        DEFAULT_CLIENT_IDS.public,
+        '--port',
+        '0',
+        '--browser',
+        '/nonexistent/browser',
+        '--timeout',
+        '1',
+      ],
+      { env: tenant.env },
+    )
+    expect(run.stderr).toContain(
+      'warning: could not open the browser (spawn /nonexistent/browser ENOENT); open the URL above yourself (browser_failed)',
+    )
+    expect(run.code).toBe(5)
+    expect(run.stderr).toContain('error: no callback arrived within 1s')
+  })
+})
+
 describe('pkce login failures that never reach the token endpoint', () => {
   it('a tampered state: exit 4 state_mismatch, no token request, the browser page says so', async () => {
     const cli = startCli(
