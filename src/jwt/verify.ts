@@ -50,6 +50,24 @@ export const ID_TOKEN_CODES: CheckCodes = {
 
 const TIME_CLAIMS = ['exp', 'nbf', 'iat', 'auth_time'] as const
 
+/** Deeper claims than any real token has; JSON.stringify overflows the stack near 10 000. */
+export const MAX_CLAIM_DEPTH = 64
+
+/**
+ * Whether a decoded header or claims set nests deeper than `MAX_CLAIM_DEPTH`, which the printer
+ * could not show without crashing (security.md JD-3). Iterative, so the check cannot overflow.
+ */
+export function nestsTooDeep(value: unknown): boolean {
+  const pending: [unknown, number][] = [[value, 0]]
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next
+    if (typeof item !== 'object' || item === null) continue
+    if (depth >= MAX_CLAIM_DEPTH) return true
+    for (const child of Object.values(item)) pending.push([child, depth + 1])
+  }
+  return false
+}
+
 /**
  * Collects checks as they run, so that a failure still reports every check made before it; the
  * first failure throws with the code its check maps to.
@@ -72,10 +90,14 @@ export class CheckList {
 
   fail(name: string, detail: string, hint?: string): never {
     this.checks.push({ name: `${this.#label}.${name}`, ok: false, detail })
-    throw new CliError(this.#codes[name] ?? this.#codes.default, `${this.#label}: ${name} check failed: ${detail}`, {
-      stage: 'validate',
-      hint,
-    })
+    throw new CliError(
+      this.#codes[name] ?? this.#codes.default,
+      `${this.#label}: ${name} check failed: ${detail}`,
+      {
+        stage: 'validate',
+        hint,
+      },
+    )
   }
 }
 
@@ -135,14 +157,25 @@ export async function verifyJwt(
   options: VerifyOptions,
   list: CheckList,
 ): Promise<JWTVerifyResult> {
+  if (nestsTooDeep(header) || nestsTooDeep(payload)) {
+    list.fail('format', `the JSON nests deeper than ${MAX_CLAIM_DEPTH} levels`)
+  }
   const alg = header.alg ?? ''
   if (!options.algorithms.includes(alg)) {
-    list.fail('alg', `"${excerpt(alg, 40)}" is not one of ${options.algorithms.join(', ')}`, 'RFC 8725 §3.1: the algorithm comes from the metadata, never the token')
+    list.fail(
+      'alg',
+      `"${excerpt(alg, 40)}" is not one of ${options.algorithms.join(', ')}`,
+      'RFC 8725 §3.1: the algorithm comes from the metadata, never the token',
+    )
   }
   list.pass('alg', `${alg} is allowed`)
   const typ = header.typ?.toLowerCase()
   if (!options.typ.includes(typ)) {
-    list.fail('typ', `typ "${excerpt(header.typ ?? '', 40)}" marks another kind of JWT`, 'RFC 8725 §3.11')
+    list.fail(
+      'typ',
+      `typ "${excerpt(header.typ ?? '', 40)}" marks another kind of JWT`,
+      'RFC 8725 §3.11',
+    )
   }
   for (const name of TIME_CLAIMS) {
     const value = payload[name]
@@ -161,7 +194,10 @@ export async function verifyJwt(
   } catch (error) {
     failFromJose(error, options, payload, list)
   }
-  list.pass('signature', `verified with the issuer's ${alg} key${result.protectedHeader.kid === undefined ? '' : ` (kid ${excerpt(result.protectedHeader.kid, 60)})`}`)
+  list.pass(
+    'signature',
+    `verified with the issuer's ${alg} key${result.protectedHeader.kid === undefined ? '' : ` (kid ${excerpt(result.protectedHeader.kid, 60)})`}`,
+  )
   if (options.issuer !== undefined) list.pass('iss', `equals ${options.issuer}`)
   if (options.audience !== undefined) list.pass('aud', `contains ${options.audience}`)
   const tolerance = options.clockToleranceSeconds
@@ -178,23 +214,41 @@ export async function verifyJwt(
   return result
 }
 
-function failFromJose(error: unknown, options: VerifyOptions, payload: JWTPayload, list: CheckList): never {
+function failFromJose(
+  error: unknown,
+  options: VerifyOptions,
+  payload: JWTPayload,
+  list: CheckList,
+): never {
   const code = joseCode(error)
   const claim = (error as { claim?: unknown }).claim
   switch (code) {
     case 'ERR_JWKS_NO_MATCHING_KEY':
-      list.fail('key', 'no key in the issuer JWKS matches the token (kid, kty, alg), even after a refetch', 'the token was not signed by this issuer, or its keys rotated')
+      list.fail(
+        'key',
+        'no key in the issuer JWKS matches the token (kid, kty, alg), even after a refetch',
+        'the token was not signed by this issuer, or its keys rotated',
+      )
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       list.fail('signature', 'the signature does not verify with the issuer key')
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
       list.fail('alg', 'the algorithm is not allowed')
     case 'ERR_JWT_EXPIRED':
-      list.fail('exp', `expired at ${fmtTime(payload.exp ?? 0)} (now ${options.now.toISOString()}, tolerance ${options.clockToleranceSeconds}s)`, 'raise --clock-tolerance only if your clock is off')
+      list.fail(
+        'exp',
+        `expired at ${fmtTime(payload.exp ?? 0)} (now ${options.now.toISOString()}, tolerance ${options.clockToleranceSeconds}s)`,
+        'raise --clock-tolerance only if your clock is off',
+      )
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED': {
       const name = typeof claim === 'string' ? claim : 'claims'
       const value = payload[name]
       const shown = value === undefined ? 'missing' : excerpt(JSON.stringify(value), 120)
-      const expected = name === 'iss' ? ` (expected ${options.issuer ?? ''})` : name === 'aud' ? ` (expected to contain ${options.audience ?? ''})` : ''
+      const expected =
+        name === 'iss'
+          ? ` (expected ${options.issuer ?? ''})`
+          : name === 'aud'
+            ? ` (expected to contain ${options.audience ?? ''})`
+            : ''
       list.fail(name, `${name} is ${shown}${expected}`)
     }
     case 'ERR_JOSE_NOT_SUPPORTED':
@@ -212,7 +266,9 @@ function failFromJose(error: unknown, options: VerifyOptions, payload: JWTPayloa
  * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeIDToken
  */
 export function accessTokenHash(accessToken: string, alg: string): string | undefined {
-  const bits = /^(?:RS|PS|ES)(256|384|512)$/u.exec(alg)?.[1] ?? (alg === 'EdDSA' || alg === 'Ed25519' ? '512' : undefined)
+  const bits =
+    /^(?:RS|PS|ES)(256|384|512)$/u.exec(alg)?.[1] ??
+    (alg === 'EdDSA' || alg === 'Ed25519' ? '512' : undefined)
   if (bits === undefined) return undefined
   const digest = createHash(`sha${bits}`).update(accessToken, 'ascii').digest()
   return digest.subarray(0, digest.length / 2).toString('base64url')

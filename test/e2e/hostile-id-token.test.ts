@@ -171,6 +171,20 @@ describe.concurrent('pkce login against a hostile server: the ID token', () => {
     expect(run.server.count('GET', '/elsewhere.json')).toBe(0)
   })
 
+  it('JD-3: validly signed claims nested 12 000 deep are id_token_malformed, exit 4, not a crash', async () => {
+    const deep = `${'['.repeat(12_000)}${']'.repeat(12_000)}`
+    const run = await loginAgainst(
+      idToken({ payloadText: (json) => json.replace(/\}$/u, `,"deep":${deep}}`) }),
+    )
+    expectFailure(
+      run,
+      4,
+      'id_token_malformed',
+      'id_token: format check failed: the JSON nests deeper than 64 levels',
+    )
+    expectFailedCheckLast(run, 'id_token.format', 'the JSON nests deeper than 64 levels')
+  })
+
   it('TK-2: no id_token although openid was requested is id_token_missing, exit 4', async () => {
     const run = await loginAgainst(idToken({ omit: true }))
     expectFailure(
