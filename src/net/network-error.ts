@@ -36,7 +36,10 @@ export function explainNetworkError(
   const target = `${request.method} ${url.origin}${url.pathname}`
   const code = errorCode(error)
   const name = (error as { name?: unknown } | null)?.name
-  if (signal.aborted && (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError') {
+  if (
+    signal.aborted &&
+    (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError'
+  ) {
     return new CliError('timeout', `${target} timed out after ${timeoutMs / 1000}s`, {
       stage,
       hint: 'the server did not answer in time; raise the limit with --http-timeout <seconds>',
@@ -59,6 +62,18 @@ export function explainNetworkError(
       hint: 'is the server running and listening on that port?',
       cause: error,
     })
+  }
+  if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+    // security.md HC-2: headers are capped too; an oversized answer is the server's, not the network's.
+    return new CliError(
+      'response_too_large',
+      `the response headers from ${url.origin}${url.pathname} are too large (over undici's 16 KiB limit)`,
+      {
+        stage,
+        hint: 'a real authorization server never sends this much; check the URL',
+        cause: error,
+      },
+    )
   }
   if (code !== undefined && TLS_CODES.has(code)) {
     return new CliError('tls_error', `TLS verification failed for ${url.host} (${code})`, {

@@ -135,6 +135,19 @@ describe.concurrent('pkce login against a hostile server: the token endpoint', (
     expectOneExchange(run)
   })
 
+  it('HC-2: 100 KB of response headers is response_too_large, exit 4', async () => {
+    const run = await loginAgainst({
+      token: reply(200, 'application/json', '{}', { 'x-padding': 'a'.repeat(100_000) }),
+    })
+    expectFailure(
+      run,
+      4,
+      'response_too_large',
+      `the response headers from ${run.server.origin}${TOKEN} are too large (over undici's 16 KiB limit)`,
+    )
+    expectOneExchange(run)
+  })
+
   it('HC-1: a token endpoint that never answers is timeout, exit 5, after --http-timeout 2', async () => {
     const run = await loginAgainst({ token: () => undefined }, ['--http-timeout', '2'])
     const error = expectFailure(
