@@ -202,6 +202,65 @@ describe.concurrent('login --par and --dpop', () => {
     expect(run.stdout).not.toContain('"d":')
   })
 
+  it('--dpop-alg EdDSA signs the proofs with a fresh Ed25519 key', async () => {
+    const run = await cli(open, 'login', [
+      '--client-id',
+      DEFAULT_CLIENT_IDS.public,
+      '--dpop',
+      '--dpop-alg',
+      'EdDSA',
+    ])
+    expect(run.code).toBe(0)
+    const dpop = jsonOf(run).dpop as {
+      alg: string
+      jwk: { kty: string; crv: string }
+      proofs: { header: { alg: string } }[]
+    }
+    expect(dpop.alg).toBe('EdDSA')
+    expect(dpop.jwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519' })
+    expect(dpop.proofs.map((proof) => proof.header.alg)).toEqual(['EdDSA'])
+  })
+
+  it('--dpop-key uses the given key: its thumbprint is the dpop_jkt', async () => {
+    const { generateKeyPairSync } = await import('node:crypto')
+    const { calculateJwkThumbprint } = await import('jose')
+    const { writeFileSync } = await import('node:fs')
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const keyFile = join(open.dir, 'dpop.pem')
+    writeFileSync(keyFile, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 })
+    const expected = await calculateJwkThumbprint(
+      publicKey.export({ format: 'jwk' }) as never,
+      'sha256',
+    )
+    const run = await cli(open, 'login', [
+      '--client-id',
+      DEFAULT_CLIENT_IDS.public,
+      '--dpop',
+      '--dpop-key',
+      keyFile,
+    ])
+    expect(run.code).toBe(0)
+    expect((jsonOf(run).dpop as { jkt: string }).jkt).toBe(expected)
+    expect(run.stdout).not.toContain(privateKey.export({ format: 'jwk' }).d ?? 'never')
+  })
+
+  it('a --dpop-alg the server does not list is a usage error naming one it does', async () => {
+    const run = await cli(open, 'login', [
+      '--client-id',
+      DEFAULT_CLIENT_IDS.public,
+      '--dpop',
+      '--dpop-alg',
+      'ES512',
+    ])
+    expect(run.code).toBe(2)
+    expect(jsonOf(run).error).toMatchObject({
+      code: 'usage_error',
+      message:
+        'the server does not accept DPoP proofs signed with ES512 (it lists ES256, EdDSA, RS256, PS256)',
+      hint: 'pass --dpop-alg ES256',
+    })
+  })
+
   it('a tenant requiring PAR and DPoP with nonces: PAR is used by itself, one nonce retry per endpoint, private_key_jwt', async () => {
     const run = await cli(strict, 'login', [
       ...keyClient(strict),
