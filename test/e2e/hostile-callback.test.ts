@@ -58,16 +58,31 @@ async function authorizeByHand(cli: CliProcess): Promise<URL> {
 }
 
 describe.concurrent('pkce login against a hostile server: the callback', () => {
-  it('SN-2, D-1: a callback with another state is state_mismatch, exit 4, no token request', async () => {
+  it('SN-2, D-1, LL-7: a callback with another state is state_mismatch, exit 4, no token request, a static page', async () => {
+    const forged = '<script>alert(1)</script>'
     const run = await loginAgainst({
       callback: (params) => {
-        params.set('state', 'not-the-state')
+        params.set('state', forged)
         return params
       },
     })
-    expectFailure(run, 4, 'state_mismatch', 'the callback state "not-the-state" does not match')
+    expectFailure(run, 4, 'state_mismatch', `the callback state "${forged}" does not match`)
     expect(run.doc.error?.stage).toBe('callback')
     expectNoExchange(run)
+    expect(run.pages).toHaveLength(1)
+    const [page] = run.pages
+    expect(page?.status).toBe(400)
+    expect(page?.headers).toMatchObject({
+      'content-type': 'text/html; charset=utf-8',
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+    })
+    expect(page?.headers['content-security-policy']).toMatch(/^default-src 'none';/u)
+    expect(page?.body).toContain(
+      '<p>The callback was refused (state_mismatch). See the terminal for details.</p>',
+    )
+    expect(page?.body).not.toContain('alert(1)')
   })
 
   it('SN-2: a callback without state is state_missing, exit 4, no token request', async () => {

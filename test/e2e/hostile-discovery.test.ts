@@ -27,6 +27,9 @@ describe.concurrent('pkce login against a hostile server: discovery', () => {
       'GET /.well-known/jwks.json',
     ])
     expect(run.browserRuns).toHaveLength(1)
+    expect(run.pages.map((page) => page.status)).toEqual([200])
+    expect(run.pages[0]?.body).toContain('<h1>Signed in</h1>')
+    expect(run.pages[0]?.body).not.toContain(String(run.server.requests[2]?.form.code))
     const checks = (run.doc.checks as { name: string; ok: boolean }[]).map(
       (c) => `${c.name} ${c.ok}`,
     )

@@ -4,7 +4,8 @@
 // authorization request's redirect_uri), GETs that, and exits.
 //
 // HOSTILE_BROWSER_LOG names a file that gets one JSON line per run with our argv, so a test can
-// tell whether the browser ran at all and with which arguments (security.md AR-2).
+// tell whether the browser ran at all and with which arguments (security.md AR-2), and one line
+// with the status, headers and body of the page the loopback listener answered (LL-7).
 import { appendFileSync } from 'node:fs'
 import { fetch } from 'undici'
 
@@ -14,14 +15,14 @@ const MAX_HOPS = 10
 setTimeout(() => process.exit(3), 20_000).unref()
 
 const log = process.env.HOSTILE_BROWSER_LOG
-if (log !== undefined && log !== '') {
-  appendFileSync(log, `${JSON.stringify({ argv: process.argv.slice(2) })}\n`)
+const record = (entry) => {
+  if (log !== undefined && log !== '') appendFileSync(log, `${JSON.stringify(entry)}\n`)
 }
+record({ argv: process.argv.slice(2) })
 
 async function get(url) {
   const response = await fetch(url, { redirect: 'manual' })
-  await response.arrayBuffer()
-  return response
+  return { status: response.status, headers: response.headers, body: await response.text() }
 }
 
 async function run(start) {
@@ -39,7 +40,14 @@ async function run(start) {
     if (response.status < 300 || response.status >= 400 || location === null) return 0
     current = new URL(location, current)
     if (isCallback(current)) {
-      await get(current)
+      const page = await get(current)
+      record({
+        page: {
+          status: page.status,
+          headers: Object.fromEntries(page.headers),
+          body: page.body,
+        },
+      })
       return 0
     }
   }

@@ -411,12 +411,20 @@ export async function startHostileServer(options: HostileOptions = {}): Promise<
 export const FOLLOW_REDIRECTS = fileURLToPath(new URL('./follow-redirects.mjs', import.meta.url))
 export const BROWSER_COMMAND = `node "${FOLLOW_REDIRECTS}"`
 
+export interface CallbackPage {
+  status: number
+  headers: Record<string, string>
+  body: string
+}
+
 export interface LoginRun extends CliRun {
   server: HostileServer
   /** The `--json` document on stdout, when the run had `--json`. */
   doc: Record<string, unknown> & { error?: Record<string, unknown> }
   /** One entry per time the browser command ran, with its argv. */
   browserRuns: { argv: string[] }[]
+  /** The pages the loopback listener answered the scripted browser's callback with. */
+  pages: CallbackPage[]
   /** The working directory the CLI ran in, emptied afterwards; its entries before removal. */
   cwdEntries: string[]
 }
@@ -471,13 +479,15 @@ export async function loginAgainst(
     await options.during?.(cli, server)
     const run = await cli.done
     const log = await readFile(browserLog, 'utf8').catch(() => '')
-    const browserRuns = log
+    const entries = log
       .split('\n')
       .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as { argv: string[] })
+      .map((line) => JSON.parse(line) as { argv?: string[]; page?: CallbackPage })
+    const browserRuns = entries.flatMap((e) => (e.argv === undefined ? [] : [{ argv: e.argv }]))
+    const pages = entries.flatMap((e) => (e.page === undefined ? [] : [e.page]))
     const cwdEntries = (await readdir(cwd)).filter((name) => name !== '.browser-log')
     const doc = options.json === false || run.stdout === '' ? {} : jsonOf(run)
-    return { ...run, server, doc, browserRuns, cwdEntries }
+    return { ...run, server, doc, browserRuns, pages, cwdEntries }
   } finally {
     if (options.server === undefined) await server.close()
     await rm(cwd, { recursive: true, force: true })
