@@ -224,20 +224,13 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
         json?: boolean
       }>('sandbox-user', async (raw, [url]) => {
         const { runSandboxUser } = await import('../commands/sandbox-user.js')
-        const { readSecret } = await import('../commands/inputs.js')
+        const { readSecret, readTextFile } = await import('../commands/inputs.js')
         const password =
           raw.passwordFile === undefined
             ? undefined
             : await readSecret(raw.passwordFile, 'the password', ctx)
-        const { readFile } = await import('node:fs/promises')
         const ca =
-          raw.caFile === undefined
-            ? undefined
-            : await readFile(raw.caFile, 'utf8').catch((error: unknown) => {
-                throw new CliError('usage_error', `cannot read --ca-file ${raw.caFile ?? ''}`, {
-                  cause: error,
-                })
-              })
+          raw.caFile === undefined ? undefined : await readTextFile(raw.caFile, '--ca-file')
         const result = await runSandboxUser(
           {
             ca,

@@ -1,4 +1,6 @@
 import type { KeyObject } from 'node:crypto'
+import { cachedJwks } from '../jwt/jwks-source.js'
+import { readTextFile } from './inputs.js'
 import type { JSONWebKeySet, JWK, JWTPayload, ProtectedHeaderParameters } from 'jose'
 import type { Ctx } from '../context.js'
 import { CliError, isCliError } from '../errors.js'
@@ -337,18 +339,6 @@ export function allowedAlgorithms(jwks: JSONWebKeySet): string[] {
   return [...algorithms]
 }
 
-async function readKeyText(path: string, flag: string): Promise<string> {
-  const { readFile } = await import('node:fs/promises')
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    throw new CliError(
-      'usage_error',
-      `cannot read ${flag} ${path} (${(error as { code?: string }).code ?? String(error)})`,
-    )
-  }
-}
-
 function parseJsonFile(text: string, flag: string, path: string): Record<string, unknown> {
   let value: unknown
   try {
@@ -392,7 +382,7 @@ async function publicJwk(jwk: Record<string, unknown>, where: string): Promise<J
 
 /** `--key-file`: a PEM public key, certificate or private key, a JWK, or a JWKS. */
 async function readKeyFile(path: string): Promise<JSONWebKeySet> {
-  const text = await readKeyText(path, '--key-file')
+  const text = await readTextFile(path, '--key-file')
   if (text.trimStart().startsWith('{')) {
     const json = parseJsonFile(text, '--key-file', path)
     if (Array.isArray(json.keys)) return readJwks(json, path)
@@ -447,20 +437,6 @@ function adoptKid(jwks: JSONWebKeySet, kid: unknown): JSONWebKeySet {
   return { keys: jwks.keys.map((key) => (key.kid === undefined ? { ...key, kid } : key)) }
 }
 
-/** One fetch, and at most one refetch in the whole run (security.md HC-5). */
-function remoteJwks(load: () => Promise<JSONWebKeySet>): JwksSource {
-  let cached: Promise<JSONWebKeySet> | undefined
-  let refetched = false
-  return async (refresh) => {
-    if (refresh && !refetched) {
-      refetched = true
-      cached = load()
-    }
-    cached ??= load()
-    return cached
-  }
-}
-
 function httpsOrLoopback(url: URL, isLoopbackHost: (host: string) => boolean): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))
 }
@@ -484,7 +460,7 @@ function createKeyring(settings: VerifySettings, ctx: Ctx) {
     return http
   }
   const fromUri = (url: URL): JwksSource =>
-    remoteJwks(async () => {
+    cachedJwks(async () => {
       const { jwksRequest, processJwksResponse } = await import('../oauth/jwks.js')
       ctx.reporter.step(`fetching the JWKS from ${url.href}`)
       return processJwksResponse(await jwksRequest(url.href, await getHttp()))
@@ -520,7 +496,7 @@ function createKeyring(settings: VerifySettings, ctx: Ctx) {
         return {
           keys: cached('jwks_file', () =>
             once(async () => {
-              const text = await readKeyText(source.path, '--jwks-file')
+              const text = await readTextFile(source.path, '--jwks-file')
               return readJwks(parseJsonFile(text, '--jwks-file', source.path), source.path)
             }),
           ),
@@ -555,7 +531,7 @@ function createKeyring(settings: VerifySettings, ctx: Ctx) {
       )
     }
     const keys = cached(`issuer ${issuer}`, () =>
-      remoteJwks(async () => {
+      cachedJwks(async () => {
         const { discover } = await import('../oauth/discovery.js')
         ctx.reporter.step(`discovering ${excerpt(issuer)}`)
         const as = await discover(issuer, await getHttp())

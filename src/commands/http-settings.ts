@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises'
 import { rootCertificates } from 'node:tls'
 import type { Dispatcher } from 'undici'
 import type { Ctx } from '../context.js'
-import { CliError } from '../errors.js'
 import { createHttp } from '../net/http.js'
 import { createTrace } from '../net/trace.js'
+import { readTextFile } from './inputs.js'
 import type { Http } from '../oauth/http.js'
 
 /** The flags every command that talks HTTP shares. */
@@ -16,17 +15,6 @@ export interface HttpSettings {
   showTokens: boolean
 }
 
-async function readPem(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    throw new CliError(
-      'usage_error',
-      `cannot read ${what} ${path} (${(error as { code?: string }).code ?? String(error)})`,
-    )
-  }
-}
-
 /**
  * With `--ca-file`, an undici Agent trusting Node's roots, `NODE_EXTRA_CA_CERTS` and the file
  * (an explicit `ca` replaces the default list, so all three are given). Otherwise the context's.
@@ -36,8 +24,10 @@ async function dispatcherFor(settings: HttpSettings, ctx: Ctx): Promise<Dispatch
   const extra = ctx.env.NODE_EXTRA_CA_CERTS
   const ca = [
     ...rootCertificates,
-    ...(extra === undefined || extra === '' ? [] : [await readPem(extra, 'NODE_EXTRA_CA_CERTS')]),
-    await readPem(settings.caFile, '--ca-file'),
+    ...(extra === undefined || extra === ''
+      ? []
+      : [await readTextFile(extra, 'NODE_EXTRA_CA_CERTS')]),
+    await readTextFile(settings.caFile, '--ca-file'),
   ]
   const { Agent } = await import('undici')
   return new Agent({ connect: { ca } })

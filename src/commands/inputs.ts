@@ -4,6 +4,18 @@ import type { JWK } from 'jose'
 import type { Ctx } from '../context.js'
 import { CliError } from '../errors.js'
 
+/** Reads a non-secret text file a flag names (a CA, a public key), failing as a usage error. */
+export async function readTextFile(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    throw new CliError(
+      'usage_error',
+      `cannot read ${flag} ${path} (${(error as { code?: string }).code ?? String(error)})`,
+    )
+  }
+}
+
 /**
  * Reads a secret from a file or from stdin (`-`), the only places secrets come from (security.md
  * SO-1). One trailing newline is dropped; a file others can read gets a warning.

@@ -1,9 +1,10 @@
-import type { JSONWebKeySet, JWTPayload, ProtectedHeaderParameters } from 'jose'
+import type { JWTPayload, ProtectedHeaderParameters } from 'jose'
 import type { Ctx } from '../context.js'
 import { CliError, isCliError } from '../errors.js'
 import type { IO } from '../io/io.js'
 import { decodeToken } from '../jwt/decode.js'
 import { allowedIdTokenAlgorithms, validateIdToken } from '../jwt/id-token.js'
+import { cachedJwks } from '../jwt/jwks-source.js'
 import { CheckList, ID_TOKEN_CODES, verifyJwt } from '../jwt/verify.js'
 import type { Check, JwksSource } from '../jwt/verify.js'
 import type { Loopback } from '../net/loopback.js'
@@ -77,28 +78,20 @@ export interface LoginResult {
   timings_ms: Record<string, number>
 }
 
-/** A JWKS source over `jwks_uri`: one fetch, and at most one refetch in the whole run (HC-5). */
+/** The issuer's keys from `jwks_uri`, fetched once and refetched at most once (HC-5). */
 function jwksSource(as: AuthorizationServer, http: Http): JwksSource {
-  let cached: Promise<JSONWebKeySet> | undefined
-  let refetched = false
-  const load = async (): Promise<JSONWebKeySet> => {
+  return cachedJwks(async () => {
     if (as.jwks_uri === undefined) {
       throw new CliError(
         'metadata_invalid',
         'the metadata has no jwks_uri, so tokens cannot be verified',
-        { stage: 'validate' },
+        {
+          stage: 'validate',
+        },
       )
     }
     return processJwksResponse(await jwksRequest(as.jwks_uri, http))
-  }
-  return async (refresh) => {
-    if (refresh && !refetched) {
-      refetched = true
-      cached = load()
-    }
-    cached ??= load()
-    return cached
-  }
+  })
 }
 
 /**
