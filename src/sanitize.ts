@@ -34,7 +34,8 @@ export function excerpt(text: string, max = 200): string {
 
 /** A token shown by its start and length, as traces show it without `--show-tokens` (SO-3). */
 export function abbreviateToken(token: string): string {
-  return token.length <= 16 ? token : `${token.slice(0, 12)}… (${token.length} chars)`
+  // At most a third of it, so even a short token is never shown whole.
+  return `${token.slice(0, Math.min(12, Math.floor(token.length / 3)))}… (${token.length} chars)`
 }
 
 const TOKEN_MEMBERS = new Set(['access_token', 'id_token'])

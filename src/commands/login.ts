@@ -159,6 +159,12 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
     )
     const processed = await processTokenResponse(tokenResponse, {
       idToken: wantsIdToken(opts.scope),
+    }).catch((error: unknown) => {
+      // TK-2: a missing ID token is a failed check of its own, last in the report.
+      if (isCliError(error) && error.code === 'id_token_missing') {
+        flow.checks.push({ name: 'id_token.present', ok: false, detail: error.message })
+      }
+      throw error
     })
     for (const warning of processed.warnings) flow.warn(warning.code, warning.message)
     const { tokens } = processed
@@ -236,7 +242,7 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
     }
   } catch (error) {
     flow.annotate(error)
-    await loopback?.finish(failurePage(error))
+    await loopback?.finish(failurePage(error, ctx))
     throw error
   } finally {
     await loopback?.close()
@@ -330,18 +336,19 @@ function runLoginAssertions(
   }
 }
 
-function failurePage(error: unknown): { ok: false; title: string; message: string } {
+function failurePage(error: unknown, ctx: Ctx): { ok: false; title: string; message: string } {
   if (!isCliError(error))
     return {
       ok: false,
       title: 'Sign-in failed',
       message: 'pkce hit an internal error; see the terminal.',
     }
-  // security.md LL-7, D-1: callback-stage failures come from the query, so the page names only our code.
+  // security.md LL-7, D-1: callback-stage failures come from the query, so the page names only
+  // our code. Later ones come from the back channel: shown redacted (SO-2), escaped by the page.
   const message =
     error.stage === 'callback'
       ? `The callback was refused (${error.code}).`
-      : `${error.message} (${error.code})`
+      : `${ctx.secrets.redact(error.message)} (${error.code})`
   return { ok: false, title: 'Sign-in failed', message: `${message} See the terminal for details.` }
 }
 

@@ -4,6 +4,24 @@ import type { JWTPayload, ProtectedHeaderParameters } from 'jose'
 import { CliError } from '../errors.js'
 import type { ErrorCode } from '../errors.js'
 
+/** Deeper claims than any real token has; JSON.stringify overflows the stack near 10 000. */
+export const MAX_CLAIM_DEPTH = 64
+
+/**
+ * Whether a decoded header or claims set nests deeper than `MAX_CLAIM_DEPTH`, which the printer
+ * could not show without crashing (security.md JD-3). Iterative, so the check cannot overflow.
+ */
+export function nestsTooDeep(value: unknown): boolean {
+  const pending: [unknown, number][] = [[value, 0]]
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next
+    if (typeof item !== 'object' || item === null) continue
+    if (depth >= MAX_CLAIM_DEPTH) return true
+    for (const child of Object.values(item)) pending.push([child, depth + 1])
+  }
+  return false
+}
+
 /** security.md JD-2: nothing larger is decoded. */
 export const MAX_TOKEN_LENGTH = 64 * 1024
 
@@ -73,6 +91,13 @@ export function decodeToken(token: string, code: ErrorCode = 'token_malformed'):
     payload = decodeJwt(token)
   } catch {
     throw fail('the payload segment is not a base64url-encoded JSON object')
+  }
+  for (const [segment, value] of [
+    ['header', header],
+    ['payload', payload],
+  ] as const) {
+    if (nestsTooDeep(value))
+      throw fail(`the ${segment} nests deeper than ${MAX_CLAIM_DEPTH} levels`)
   }
   const signatureBytes = Buffer.from(segments[2] ?? '', 'base64url').length
   if (header.alg === 'none') {

@@ -1,7 +1,7 @@
 import type { JWTPayload, ProtectedHeaderParameters } from 'jose'
 import { excerpt } from '../sanitize.js'
 import { decodeToken } from './decode.js'
-import { accessTokenHash, MAX_CLAIM_DEPTH, nestsTooDeep, verifyJwt } from './verify.js'
+import { accessTokenHash, verifyJwt } from './verify.js'
 import type { CheckList, JwksSource } from './verify.js'
 
 export interface IdTokenExpectations {
@@ -53,9 +53,6 @@ export async function validateIdToken(
     list.fail('format', 'the ID token is encrypted (JWE); pkce does not decrypt ID tokens')
   }
   if (decoded.kind === 'opaque') list.fail('format', 'the ID token is not a JWT')
-  if (nestsTooDeep(decoded.header) || nestsTooDeep(decoded.payload)) {
-    list.fail('format', `the JSON nests deeper than ${MAX_CLAIM_DEPTH} levels`)
-  }
   list.pass('format', decoded.kind === 'unsecured' ? 'a compact JWT, unsecured' : 'a compact JWS')
   if (decoded.kind === 'unsecured') {
     // security.md IT-2: "none" is an algorithm the metadata never allows, so it fails as one.

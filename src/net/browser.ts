@@ -23,7 +23,8 @@ export function splitCommand(command: string): string[] {
       current = (current ?? '') + char
     }
   }
-  if (quote !== undefined) throw new CliError('usage_error', `unbalanced ${quote} in the browser command`)
+  if (quote !== undefined)
+    throw new CliError('usage_error', `unbalanced ${quote} in the browser command`)
   if (current !== undefined) words.push(current)
   if (words.length === 0) throw new CliError('usage_error', 'the browser command is empty')
   return words
@@ -55,7 +56,12 @@ export async function openBrowser(url: URL, options: OpenBrowserOptions): Promis
     Object.entries(options.env).filter(([name]) => !CREDENTIAL_VARIABLE.test(name)),
   )
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(file ?? '', [...args, url.href], { shell: false, stdio: 'ignore', env, detached: true })
+    const child = spawn(file ?? '', [...args, url.href], {
+      shell: false,
+      stdio: 'ignore',
+      env,
+      detached: true,
+    })
     child.once('error', reject)
     child.once('spawn', () => {
       child.unref()

@@ -92,6 +92,9 @@ function tooLarge(request: HttpRequest, detail: string, limit: number): CliError
   return new CliError(
     'response_too_large',
     `the response from ${request.url.origin}${request.url.pathname} is too large (${detail}; the limit is ${limit} bytes)`,
-    { stage: request.stage, hint: 'a real authorization server never sends this much; check the URL' },
+    {
+      stage: request.stage,
+      hint: 'a real authorization server never sends this much; check the URL',
+    },
   )
 }

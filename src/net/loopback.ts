@@ -88,7 +88,10 @@ function bindHosts(hostname: string): string[] {
 export async function startLoopback(options: LoopbackOptions): Promise<Loopback> {
   const requested = options.redirectUri
   if (requested.protocol !== 'http:' || !isLoopbackHost(requested.hostname)) {
-    throw new CliError('usage_error', `the redirect URI ${requested.href} is not http on a loopback host`)
+    throw new CliError(
+      'usage_error',
+      `the redirect URI ${requested.href} is not http on a loopback host`,
+    )
   }
   const sockets = new Set<Socket>()
   const servers: Server[] = []
@@ -100,20 +103,35 @@ export async function startLoopback(options: LoopbackOptions): Promise<Loopback>
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const stray = (status: number, title: string, event: string): void => {
       options.onStray?.(event)
-      send(response, status, { ok: false, title, message: 'This request does not complete the sign-in.' })
+      send(response, status, {
+        ok: false,
+        title,
+        message: 'This request does not complete the sign-in.',
+      })
     }
-    if ((request.url ?? '').length > MAX_URL_LENGTH) return stray(414, 'URI too long', 'a request with an over-long URL was refused')
+    if ((request.url ?? '').length > MAX_URL_LENGTH)
+      return stray(414, 'URI too long', 'a request with an over-long URL was refused')
     // security.md LL-5: only our own authority; a rebinding page sends another Host.
     if (request.headers.host !== redirectUri.host) {
-      return stray(421, 'Misdirected request', `a request for Host "${sanitize(request.headers.host ?? '')}" was refused`)
+      return stray(
+        421,
+        'Misdirected request',
+        `a request for Host "${sanitize(request.headers.host ?? '')}" was refused`,
+      )
     }
     const url = new URL(request.url ?? '/', redirectUri)
-    if (url.pathname !== redirectUri.pathname) return stray(404, 'Not found', `a request for ${sanitize(url.pathname)} was ignored`)
+    if (url.pathname !== redirectUri.pathname)
+      return stray(404, 'Not found', `a request for ${sanitize(url.pathname)} was ignored`)
     if (request.method !== 'GET') {
-      return stray(405, 'Method not allowed', `a ${sanitize(request.method ?? '')} to the callback was refused (response_mode=form_post is not supported)`)
+      return stray(
+        405,
+        'Method not allowed',
+        `a ${sanitize(request.method ?? '')} to the callback was refused (response_mode=form_post is not supported)`,
+      )
     }
     const purpose = `${String(request.headers['sec-purpose'] ?? '')}${String(request.headers.purpose ?? '')}`
-    if (/prefetch|prerender/iu.test(purpose)) return stray(404, 'Not found', 'a prefetch of the callback was ignored')
+    if (/prefetch|prerender/iu.test(purpose))
+      return stray(404, 'Not found', 'a prefetch of the callback was ignored')
     if (callback !== undefined || closed) {
       // security.md SN-3: one response per run.
       return stray(409, 'Already handled', 'a second callback was refused')
@@ -125,7 +143,10 @@ export async function startLoopback(options: LoopbackOptions): Promise<Loopback>
   const hosts = bindHosts(requested.hostname)
   let port = Number(requested.port || 80)
   for (const [index, host] of hosts.entries()) {
-    const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 10_000, headersTimeout: 10_000 }, handle)
+    const server = createServer(
+      { maxHeaderSize: 16 * 1024, requestTimeout: 10_000, headersTimeout: 10_000 },
+      handle,
+    )
     server.on('connection', (socket: Socket) => {
       sockets.add(socket)
       socket.on('close', () => sockets.delete(socket))
@@ -139,12 +160,18 @@ export async function startLoopback(options: LoopbackOptions): Promise<Loopback>
       if (index > 0 && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) continue
       await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
       if (code === 'EADDRINUSE' || code === 'EACCES') {
-        throw new CliError('port_in_use', `cannot listen on ${host}:${port}: the port is ${code === 'EACCES' ? 'not allowed' : 'in use'}`, {
-          stage: 'authorize',
-          hint: 'pass --port <n> (and register that callback URL with the application), or stop what holds the port',
-        })
+        throw new CliError(
+          'port_in_use',
+          `cannot listen on ${host}:${port}: the port is ${code === 'EACCES' ? 'not allowed' : 'in use'}`,
+          {
+            stage: 'authorize',
+            hint: 'pass --port <n> (and register that callback URL with the application), or stop what holds the port',
+          },
+        )
       }
-      throw new CliError('network_error', `cannot listen on ${host}:${port} (${String(code)})`, { stage: 'authorize' })
+      throw new CliError('network_error', `cannot listen on ${host}:${port} (${String(code)})`, {
+        stage: 'authorize',
+      })
     }
   }
   redirectUri.port = String(port)
@@ -171,15 +198,23 @@ export async function startLoopback(options: LoopbackOptions): Promise<Loopback>
         const timer = setTimeout(() => {
           cleanup()
           reject(
-            new CliError('callback_timeout', `no callback arrived within ${Math.round(timeoutMs / 1000)}s`, {
-              stage: 'callback',
-              hint: `if the browser shows "Callback URL mismatch", add ${redirectUri.href} to the application's Allowed Callback URLs; otherwise raise --timeout`,
-            }),
+            new CliError(
+              'callback_timeout',
+              `no callback arrived within ${Math.round(timeoutMs / 1000)}s`,
+              {
+                stage: 'callback',
+                hint: `if the browser shows "Callback URL mismatch", add ${redirectUri.href} to the application's Allowed Callback URLs; otherwise raise --timeout`,
+              },
+            ),
           )
         }, timeoutMs)
         const onAbort = (): void => {
           cleanup()
-          reject(new CliError('interrupted', 'interrupted while waiting for the callback', { stage: 'callback' }))
+          reject(
+            new CliError('interrupted', 'interrupted while waiting for the callback', {
+              stage: 'callback',
+            }),
+          )
         }
         const cleanup = (): void => {
           clearTimeout(timer)

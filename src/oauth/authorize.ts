@@ -144,9 +144,13 @@ export function validateAuthorizationResponse(
   const seen = new Set<string>()
   for (const name of params.keys()) {
     if (seen.has(name)) {
-      throw new CliError('duplicate_parameter', `the callback repeats the parameter "${excerpt(name)}"`, {
-        stage,
-      })
+      throw new CliError(
+        'duplicate_parameter',
+        `the callback repeats the parameter "${excerpt(name)}"`,
+        {
+          stage,
+        },
+      )
     }
     seen.add(name)
   }
@@ -178,20 +182,33 @@ export function validateAuthorizationResponse(
   }
   if (state !== expected.state) {
     // security.md SN-5: show what came, never what was expected.
-    throw new CliError('state_mismatch', `the callback state "${excerpt(state, 80)}" does not match`, {
-      stage,
-      hint: 'the response does not belong to this run (another tab, a replay, or a forged request); start again',
-    })
+    throw new CliError(
+      'state_mismatch',
+      `the callback state "${excerpt(state, 80)}" does not match`,
+      {
+        stage,
+        hint: 'the response does not belong to this run (another tab, a replay, or a forged request); start again',
+      },
+    )
   }
   const error = params.get('error')
   if (error !== null) {
-    const oauth = { error, ...optional('error_description', params), ...optional('error_uri', params) }
-    const description = oauth.error_description === undefined ? '' : `: ${excerpt(oauth.error_description, 500)}`
-    throw new CliError('authorization_error', `authorization failed: ${excerpt(error, 100)}${description}`, {
-      stage,
-      oauth,
-      hint: authorizationErrorHint(error),
-    })
+    const oauth = {
+      error,
+      ...optional('error_description', params),
+      ...optional('error_uri', params),
+    }
+    const description =
+      oauth.error_description === undefined ? '' : `: ${excerpt(oauth.error_description, 500)}`
+    throw new CliError(
+      'authorization_error',
+      `authorization failed: ${excerpt(error, 100)}${description}`,
+      {
+        stage,
+        oauth,
+        hint: authorizationErrorHint(error),
+      },
+    )
   }
   const code = params.get('code')
   if (code === null || code === '') {

@@ -21,12 +21,20 @@ export function jwksRequest(jwksUri: string, http: Http): Promise<Response> {
 export async function processJwksResponse(response: Response): Promise<JSONWebKeySet> {
   rejectRedirect(response, 'validate', 'JWKS endpoint')
   if (response.status !== 200) {
-    throw new CliError('jwks_invalid', `the JWKS request failed (${describeBody(response, await response.text())})`, {
-      stage: 'validate',
-      status: response.status,
-    })
+    throw new CliError(
+      'jwks_invalid',
+      `the JWKS request failed (${describeBody(response, await response.text())})`,
+      {
+        stage: 'validate',
+        status: response.status,
+      },
+    )
   }
-  const body = await readJsonObject(response, { stage: 'validate', what: 'JWKS', code: 'jwks_invalid' })
+  const body = await readJsonObject(response, {
+    stage: 'validate',
+    what: 'JWKS',
+    code: 'jwks_invalid',
+  })
   if (!Array.isArray(body.keys)) {
     throw new CliError('jwks_invalid', 'the JWKS has no "keys" array', { stage: 'validate' })
   }

@@ -95,7 +95,11 @@ export async function tokenErrorFrom(response: Response): Promise<CliError | und
     return new CliError(
       'token_error',
       `token request rejected: HTTP 401, WWW-Authenticate: ${excerpt(challenge)}`,
-      { stage: 'token', status: 401, hint: 'the client authentication failed; check the client id and secret or key' },
+      {
+        stage: 'token',
+        status: 401,
+        hint: 'the client authentication failed; check the client id and secret or key',
+      },
     )
   }
   return undefined
@@ -115,10 +119,11 @@ export async function processTokenResponse(
   if (error !== undefined) throw error
   if (!isJsonContentType(response.headers.get('content-type'))) {
     const text = await response.text()
-    const looksJson = /^\s*[[{]/u.test(text)
+    // security.md D-3: a body that looks like JSON is shown with its secrets masked, and said so.
+    const looksJson = /^\s*[[{]/u.test(text) ? '; the body looks like JSON' : ''
     throw new CliError(
       'token_response_not_json',
-      `the token endpoint did not answer JSON (${describeBody(response, looksJson ? '(JSON-like body withheld)' : text)})`,
+      `the token endpoint did not answer JSON (${describeBody(response, text)})${looksJson}`,
       { stage: 'token', status: response.status },
     )
   }
@@ -167,10 +172,14 @@ export async function processTokenResponse(
     tokens[name] = value
   }
   if (expect.idToken && tokens.id_token === undefined) {
-    throw new CliError('id_token_missing', 'the token response has no id_token although openid was requested', {
-      stage: 'token',
-      hint: 'OIDC Core §3.1.3.3: an openid request gets an ID token',
-    })
+    throw new CliError(
+      'id_token_missing',
+      'the token response has no id_token although openid was requested',
+      {
+        stage: 'token',
+        hint: 'OIDC Core §3.1.3.3: an openid request gets an ID token',
+      },
+    )
   }
   if (!/no-store/iu.test(response.headers.get('cache-control') ?? '')) {
     warnings.push({

@@ -495,7 +495,7 @@ Malformed token
     expect(code).toBe(4)
     expect(doc.error).toEqual({
       code: 'token_malformed',
-      message: 'the payload nests more than 64 levels deep',
+      message: 'the payload nests deeper than 64 levels',
       stage: 'decode',
     })
   })

@@ -180,9 +180,9 @@ describe.concurrent('pkce login against a hostile server: the ID token', () => {
       run,
       4,
       'id_token_malformed',
-      'id_token: format check failed: the JSON nests deeper than 64 levels',
+      'id_token: format check failed: the payload nests deeper than 64 levels',
     )
-    expectFailedCheckLast(run, 'id_token.format', 'the JSON nests deeper than 64 levels')
+    expectFailedCheckLast(run, 'id_token.format', 'the payload nests deeper than 64 levels')
   })
 
   it('TK-2: no id_token although openid was requested is id_token_missing, exit 4', async () => {
@@ -195,6 +195,11 @@ describe.concurrent('pkce login against a hostile server: the ID token', () => {
     )
     expect(run.doc.checks).toEqual([
       { name: 'callback.state', ok: true, detail: 'equals the state sent' },
+      {
+        name: 'id_token.present',
+        ok: false,
+        detail: 'the token response has no id_token although openid was requested',
+      },
     ])
     expect(run.server.count('GET', JWKS)).toBe(0)
   })

@@ -228,10 +228,7 @@ describe.concurrent('login --par and --dpop', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
     const keyFile = join(open.dir, 'dpop.pem')
     writeFileSync(keyFile, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 })
-    const expected = await calculateJwkThumbprint(
-      publicKey.export({ format: 'jwk' }) as never,
-      'sha256',
-    )
+    const expected = await calculateJwkThumbprint(publicKey.export({ format: 'jwk' }), 'sha256')
     const run = await cli(open, 'login', [
       '--client-id',
       DEFAULT_CLIENT_IDS.public,

@@ -290,7 +290,7 @@ describe('createTrace() (security.md SO-3)', () => {
     expect(out).toContain('< 200 OK (N ms)\n')
     expect(out).toContain('< set-cookie: [redacted 13 chars]\n')
     expect(out).toContain(
-      `  {\n    "access_token": "access-token… (${ACCESS.length} chars)",\n    "refresh_token": "[redacted ${REFRESH.length} chars]",\n    "token_type": "Bearer"\n  }\n`,
+      `  {\n    "access_token": "access-to… (${ACCESS.length} chars)",\n    "refresh_token": "[redacted ${REFRESH.length} chars]",\n    "token_type": "Bearer"\n  }\n`,
     )
     for (const value of [SECRET, REFRESH, ACCESS, 'YzE6c2VjcmV0', 'abc123456']) {
       expect(out).not.toContain(value)
@@ -304,7 +304,7 @@ describe('createTrace() (security.md SO-3)', () => {
     ]) {
       const out = await traced({}, reply)
       expect(out).toContain(`"refresh_token":"[redacted ${REFRESH.length} chars]"`)
-      expect(out).toContain(`"access_token":"access-token… (${ACCESS.length} chars)"`)
+      expect(out).toContain(`"access_token":"access-to… (${ACCESS.length} chars)"`)
       expect(out).not.toContain(REFRESH)
       expect(out).not.toContain(ACCESS)
     }

@@ -101,19 +101,27 @@ describe('processTokenResponse() https://www.rfc-editor.org/rfc/rfc6749#section-
     )
   })
 
-  it('JSON under a non-JSON content type fails without echoing the body', async () => {
-    const error = await failure(
-      new Response('{"access_token":"SECRET"}', { headers: { 'content-type': 'text/plain' } }),
-    )
+  it('JSON under a non-JSON content type fails, its secrets masked (security.md D-3)', async () => {
+    const accessToken = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl'
+    const body = JSON.stringify({
+      access_token: accessToken,
+      refresh_token: 'RT-0123456789',
+      token_type: 'Bearer',
+    })
+    const error = await failure(new Response(body, { headers: { 'content-type': 'text/plain' } }))
     expect(error.code).toBe('token_response_not_json')
-    expect(error.message).not.toContain('SECRET')
+    expect(error.message).toBe(
+      'the token endpoint did not answer JSON (HTTP 200, text/plain, body: ' +
+        '{"access_token":"eyJhbGciOiJS… (49 chars)","refresh_token":"[redacted 13 chars]","token_type":"Bearer"})' +
+        '; the body looks like JSON',
+    )
   })
 
   it.each([
     [
       '{"access_token":"AT","token_ty',
       'token_response_invalid',
-      'the token response is not valid JSON (HTTP 200, application/json, body: {"access_token":"AT","token_ty)',
+      'the token response is not valid JSON (HTTP 200, application/json, body: {"access_token":"… (2 chars)","token_ty)',
     ],
     [
       '[1]',
