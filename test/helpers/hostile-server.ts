@@ -90,6 +90,8 @@ export interface HostileOptions {
   idToken?: IdTokenTamper
   /** Answers the JWKS endpoint instead of the published keys. */
   jwks?: Handler
+  /** Answers POST /oauth/par; the metadata then announces the endpoint (RFC 9126 §5). */
+  par?: Handler
 }
 
 export interface HostileServer {
@@ -250,6 +252,9 @@ export async function startHostileServer(options: HostileOptions = {}): Promise<
       response_types_supported: ['code'],
       id_token_signing_alg_values_supported: ['RS256'],
       code_challenge_methods_supported: ['S256'],
+      ...(options.par === undefined
+        ? {}
+        : { pushed_authorization_request_endpoint: `${origin}/oauth/par` }),
     }
     return options.metadata === undefined ? normal : options.metadata(normal, origin)
   }
@@ -367,6 +372,9 @@ export async function startHostileServer(options: HostileOptions = {}): Promise<
     if (route === 'GET /.well-known/jwks.json') {
       if (options.jwks !== undefined) return options.jwks(request, response, server)
       return sendJson(response, 200, server.jwks())
+    }
+    if (route === 'POST /oauth/par' && options.par !== undefined) {
+      return options.par(request, response, server)
     }
     if (route === 'POST /oauth/token') {
       if (options.token !== undefined) return options.token(request, response, server)
