@@ -138,6 +138,10 @@ export function addHttpOptions(command: Command): Command {
     .option('--verbose', 'trace every HTTP exchange on stderr, secrets redacted')
     .option('--show-secrets', 'do not redact secrets in traces and errors')
     .option('--show-tokens', 'print raw tokens whole in human output')
+    .option(
+      '--allow-tls-verification-disabled',
+      'in CI, run even though NODE_TLS_REJECT_UNAUTHORIZED=0',
+    )
 }
 
 export interface RawClientOptions {
@@ -176,6 +180,7 @@ export interface RawHttpOptions {
   verbose?: boolean
   showSecrets?: boolean
   showTokens?: boolean
+  allowTlsVerificationDisabled?: boolean
 }
 
 export interface RawDpopOptions {
@@ -332,6 +337,7 @@ export function toHttpSettings(raw: RawHttpOptions): HttpSettings {
     verbose: raw.verbose === true,
     showSecrets: raw.showSecrets === true,
     showTokens: raw.showTokens === true,
+    allowTlsVerificationDisabled: raw.allowTlsVerificationDisabled === true,
   }
 }
 

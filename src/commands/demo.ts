@@ -1,5 +1,5 @@
 import type { Ctx } from '../context.js'
-import type { LoginResult } from './login.js'
+import type { BrowserMode, LoginResult } from './login.js'
 import type { SandboxInfo } from './sandbox.js'
 
 export interface DemoOptions {
@@ -46,21 +46,20 @@ export async function runDemo(opts: DemoOptions, ctx: Ctx): Promise<DemoResult> 
   })
   try {
     ctx.reporter.step(`Sandbox tenant started at ${info.issuer} (no account needed)`)
-    let loginCtx = ctx
+    let browser: BrowserMode = { kind: 'system' }
     if (opts.headless) {
       const { driveAuthorization } = await import('../sandbox/scripted-agent.js')
       ctx.reporter.step('Headless: the built-in sandbox user will sign in and consent')
-      loginCtx = {
-        ...ctx,
+      browser = {
+        kind: 'agent',
         // Not awaited: the callback's page is answered only once the flow has finished.
-        openBrowser: (url) => {
+        open: (url) => {
           driveAuthorization(url.href, { signal: ctx.signal }).catch((error: unknown) =>
             ctx.reporter.warn(
               'sandbox_user_failed',
               `the sandbox user could not finish: ${error instanceof Error ? error.message : String(error)}`,
             ),
           )
-          return Promise.resolve()
         },
       }
     } else {
@@ -92,15 +91,16 @@ export async function runDemo(opts: DemoOptions, ctx: Ctx): Promise<DemoResult> 
           verbose: false,
           showSecrets: false,
           showTokens: false,
+          allowTlsVerificationDisabled: false,
         },
         par: false,
         maxAgeSeconds: undefined,
-        browser: { kind: 'system' },
+        browser,
         timeoutMs: opts.timeoutMs,
         clockToleranceSeconds: 60,
         assertions: NO_ASSERTIONS,
       },
-      loginCtx,
+      ctx,
     )
     return { sandbox: info, headless: opts.headless, login }
   } finally {

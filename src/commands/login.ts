@@ -28,8 +28,15 @@ import {
 import type { AuthorizationRequestOptions, DpopReport, ParReport, Warning } from './flow.js'
 import { renderLoginResult } from './login-render.js'
 
+/**
+ * How the authorization URL reaches a browser: the system browser, nothing (print only), the
+ * user's `--browser` command, or a function (the demo's built-in sandbox user).
+ */
 export type BrowserMode =
-  { kind: 'system' } | { kind: 'none' } | { kind: 'command'; argv: string[] }
+  | { kind: 'system' }
+  | { kind: 'none' }
+  | { kind: 'command'; argv: string[] }
+  | { kind: 'agent'; open: (url: URL) => void }
 
 export interface LoginOptions extends AuthorizationRequestOptions {
   par: boolean
@@ -354,6 +361,14 @@ function failurePage(error: unknown, ctx: Ctx): { ok: false; title: string; mess
 
 async function openBrowser(url: URL, mode: BrowserMode, ctx: Ctx): Promise<void> {
   if (mode.kind === 'none') return
+  if (mode.kind === 'agent') return mode.open(url)
+  if (mode.kind === 'system' && (!ctx.io.stderrIsTTY || (ctx.env.CI ?? '') !== '')) {
+    // security.md CI-3: nobody is there to use a browser; the URL is on stderr already.
+    ctx.reporter.step(
+      'Not opening a browser (no terminal, or CI): open the URL above, or pass --browser <command>',
+    )
+    return
+  }
   try {
     await ctx.openBrowser(url, mode.kind === 'command' ? mode.argv : undefined)
   } catch (error) {

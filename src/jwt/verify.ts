@@ -38,6 +38,7 @@ export const ID_TOKEN_CODES: CheckCodes = {
   typ: 'id_token_typ_invalid',
   crit: 'id_token_unsupported_header',
   key: 'no_matching_key',
+  key_size: 'weak_key',
   signature: 'id_token_signature_invalid',
   iss: 'id_token_issuer_invalid',
   aud: 'id_token_audience_invalid',
@@ -236,6 +237,10 @@ function failFromJose(
     case 'ERR_JWT_INVALID':
       list.fail('format', (error as Error).message)
     default:
+      // security.md MD-5: jose refuses RSA keys under 2048 bits with a plain TypeError.
+      if (error instanceof TypeError && /modulusLength/u.test(error.message)) {
+        list.fail('key_size', 'the RSA key is shorter than 2048 bits', 'RFC 7518 §3.3')
+      }
       throw error
   }
 }

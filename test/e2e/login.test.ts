@@ -336,6 +336,71 @@ describe.concurrent('pkce login: TLS, redirect URIs and the browser', () => {
   })
 })
 
+describe.concurrent('pkce login in CI', () => {
+  it('CI-3: with no terminal, the system browser is not started; the URL is on stderr', async () => {
+    const run = await runCli(
+      [
+        'login',
+        '--issuer',
+        tenant.sandbox.issuer,
+        '--client-id',
+        DEFAULT_CLIENT_IDS.public,
+        '--port',
+        '0',
+        '--timeout',
+        '1',
+      ],
+      { env: tenant.env },
+    )
+    expect(run.code).toBe(5)
+    expect(run.stderr).toContain(
+      '• Not opening a browser (no terminal, or CI): open the URL above, or pass --browser <command>\n',
+    )
+  })
+
+  it('TL-2: NODE_TLS_REJECT_UNAUTHORIZED=0 with CI set is refused (exit 2) before any request', async () => {
+    const run = await runCli(
+      [
+        'login',
+        '--issuer',
+        tenant.sandbox.issuer,
+        '--client-id',
+        DEFAULT_CLIENT_IDS.public,
+        '--port',
+        '0',
+        '--json',
+        '--verbose',
+      ],
+      { env: { ...tenant.env, NODE_TLS_REJECT_UNAUTHORIZED: '0', CI: 'true' } },
+    )
+    expect(run.code).toBe(2)
+    expect((jsonOf(run).error as { code: string }).code).toBe('tls_verification_disabled')
+    expect(run.stderr).not.toContain('> GET')
+  })
+
+  it('TL-2: outside CI it runs, with a loud warning', async () => {
+    const run = await runCli(
+      [
+        'login',
+        '--issuer',
+        tenant.sandbox.issuer,
+        '--client-id',
+        DEFAULT_CLIENT_IDS.public,
+        '--port',
+        '0',
+        '--browser',
+        BROWSER,
+        '--json',
+      ],
+      { env: { NODE_TLS_REJECT_UNAUTHORIZED: '0', CI: '' }, timeoutMs: 30_000 },
+    )
+    expect(run.code).toBe(0)
+    expect(run.stderr).toContain(
+      'warning: NODE_TLS_REJECT_UNAUTHORIZED=0: TLS certificates are NOT verified; anyone on the network path can impersonate the server (tls_verification_disabled)',
+    )
+  })
+})
+
 describe('pkce login failures that never reach the token endpoint', () => {
   it('a tampered state: exit 4 state_mismatch, no token request, the browser page says so', async () => {
     const cli = startCli(
