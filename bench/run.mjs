@@ -31,6 +31,15 @@ function sampleToken() {
 const token = sampleToken()
 const commands = [
   { name: 'node -e 0', args: ['-e', '0'] },
+  // What the chosen stack costs before any pkce code runs: commander and jose's decoders.
+  {
+    name: 'stack floor',
+    args: [
+      '--input-type=module',
+      '-e',
+      "import 'commander'; import 'jose/jwt/decode'; import 'jose/decode/protected_header'",
+    ],
+  },
   { name: 'pkce --version', args: [bin, '--version'] },
   { name: 'pkce decode', args: [bin, 'decode', token] },
 ]

@@ -1,4 +1,4 @@
-import { Chalk } from 'chalk'
+import { plain } from './io/color.js'
 import { CommanderError } from 'commander'
 import type { Ctx } from './context.js'
 import { CliError, EXIT, isCliError } from './errors.js'
@@ -18,9 +18,7 @@ function contextFor(argv: string[], base: Ctx): Ctx {
   const noColor = argv.includes('--no-color')
   const showSecrets = argv.includes('--show-secrets')
   if (!noColor && !showSecrets) return base
-  const io = noColor
-    ? { ...base.io, color: { out: new Chalk({ level: 0 }), err: new Chalk({ level: 0 }) } }
-    : base.io
+  const io = noColor ? { ...base.io, color: { out: plain, err: plain } } : base.io
   const secrets = showSecrets ? createRedactor(false) : base.secrets
   return { ...base, io, secrets, reporter: createReporter(io, secrets) }
 }

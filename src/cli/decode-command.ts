@@ -1,32 +1,17 @@
 import { Option } from 'commander'
 import type { Command } from 'commander'
-import type { DecodeOptions, KeySource } from '../commands/decode.js'
 import type { Ctx } from '../context.js'
 import { CliError } from '../errors.js'
 import { writeJson } from '../io/json.js'
-import { isLoopbackHost } from '../oauth/endpoint.js'
-import { addAssertionOptions, toAssertions } from './assertion-options.js'
-import type { RawAssertionOptions } from './assertion-options.js'
-import { addHttpOptions, integer, toHttpSettings } from './options.js'
-import type { RawHttpOptions } from './options.js'
+import { addAssertionOptions } from './assertion-options.js'
+import type { RawDecodeOptions } from './decode-options.js'
+import { addHttpOptions, integer } from './flags.js'
 
 /** The `action()` helper of `buildProgram`: options merged with the global ones, `run` override honoured. */
 export type ActionFactory = <T>(
   name: string,
   run: (options: T, args: unknown[]) => Promise<void>,
 ) => (...params: unknown[]) => Promise<void>
-
-export interface RawDecodeOptions extends RawHttpOptions, RawAssertionOptions {
-  verify?: boolean
-  jwksUri?: string
-  jwksFile?: string
-  keyFile?: string
-  issuer?: string
-  audience?: string
-  clockTolerance: number
-  claims?: boolean
-  json?: boolean
-}
 
 const DECODE_EXAMPLES = `
 Examples:
@@ -46,60 +31,6 @@ Examples:
   # Just the claims, for jq
   $ pkce decode --claims "$TOKEN" | jq .sub
 `
-
-function checkedUrl(value: string, flag: string): URL {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    throw new CliError('usage_error', `${flag} ${value} is not a URL`)
-  }
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new CliError(
-      'insecure_not_loopback',
-      `${flag}: plain http is only accepted for a loopback host, not ${url.host}`,
-      { hint: 'use https' },
-    )
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new CliError('usage_error', `${flag} must be an https URL, not ${url.protocol}`)
-  }
-  return url
-}
-
-function toKeySource(raw: RawDecodeOptions): KeySource {
-  if (raw.jwksUri !== undefined)
-    return { kind: 'jwks_uri', url: checkedUrl(raw.jwksUri, '--jwks-uri') }
-  if (raw.jwksFile !== undefined) return { kind: 'jwks_file', path: raw.jwksFile }
-  if (raw.keyFile !== undefined) return { kind: 'key_file', path: raw.keyFile }
-  return { kind: 'discovery' }
-}
-
-/** A key flag implies `--verify`; `--issuer` and `--audience` mean nothing without it. */
-export function toDecodeOptions(raw: RawDecodeOptions, inputs: string[]): DecodeOptions {
-  const keys = toKeySource(raw)
-  const verify = raw.verify === true || keys.kind !== 'discovery'
-  if (!verify && (raw.issuer !== undefined || raw.audience !== undefined)) {
-    throw new CliError('usage_error', '--issuer and --audience are checked only when verifying', {
-      hint: 'add --verify',
-    })
-  }
-  if (raw.issuer !== undefined) checkedUrl(raw.issuer, '--issuer')
-  return {
-    inputs,
-    verify: verify
-      ? {
-          keys,
-          // Issuers are compared exactly (RFC 8414 §3.3): keep what the user typed.
-          issuer: raw.issuer,
-          audience: raw.audience,
-          clockToleranceSeconds: raw.clockTolerance,
-          http: toHttpSettings(raw),
-        }
-      : undefined,
-    assertions: toAssertions(raw),
-  }
-}
 
 /** `pkce decode [token...]`: wired here so that `program.ts` needs one line. */
 export function addDecodeCommand(program: Command, ctx: Ctx, action: ActionFactory): Command {
@@ -137,6 +68,7 @@ export function addDecodeCommand(program: Command, ctx: Ctx, action: ActionFacto
       const inputs = (tokens as string[] | undefined) ?? []
       const readsStdin = inputs.length === 0 || inputs.includes('-')
       if (readsStdin && ctx.io.stdinIsTTY && raw.json !== true) ctx.io.err(decode.helpInformation())
+      const { toDecodeOptions } = await import('./decode-options.js')
       const options = toDecodeOptions(raw, inputs)
       const { runDecode, renderDecode } = await import('../commands/decode.js')
       const result = await runDecode(options, ctx)

@@ -11,7 +11,7 @@ import {
   addDpopOptions,
   addHttpOptions,
   integer,
-} from './options.js'
+} from './flags.js'
 import type { RawLoginOptions } from './options.js'
 import { toSandboxOptions } from './sandbox-options.js'
 import type { RawSandboxOptions } from './sandbox-options.js'

@@ -1,6 +1,5 @@
-import type { KeyObject } from 'node:crypto'
 import { cachedJwks } from '../jwt/jwks-source.js'
-import { readTextFile } from './inputs.js'
+import type { KeyObject } from 'node:crypto'
 import type { JSONWebKeySet, JWK, JWTPayload, ProtectedHeaderParameters } from 'jose'
 import type { Ctx } from '../context.js'
 import { CliError, isCliError } from '../errors.js'
@@ -90,7 +89,11 @@ export interface DecodeResult {
 }
 
 /** Check names that raise something more precise than `token_invalid`. */
-const DECODE_CODES: CheckCodes = { default: 'token_invalid', key: 'no_matching_key' }
+const DECODE_CODES: CheckCodes = {
+  default: 'token_invalid',
+  key: 'no_matching_key',
+  key_size: 'weak_key',
+}
 
 // security.md JD-2: long values are cut in human output, whole in --json and --claims.
 const MAX_VALUE_CHARS = 500
@@ -355,6 +358,7 @@ async function publicJwk(jwk: Record<string, unknown>, where: string): Promise<J
 
 /** `--key-file`: a PEM public key, certificate or private key, a JWK, or a JWKS. */
 async function readKeyFile(path: string): Promise<JSONWebKeySet> {
+  const { readTextFile } = await import('./inputs.js')
   const text = await readTextFile(path, '--key-file')
   if (text.trimStart().startsWith('{')) {
     const json = parseJsonFile(text, '--key-file', path)
@@ -469,6 +473,7 @@ function createKeyring(settings: VerifySettings, ctx: Ctx) {
         return {
           keys: cached('jwks_file', () =>
             once(async () => {
+              const { readTextFile } = await import('./inputs.js')
               const text = await readTextFile(source.path, '--jwks-file')
               return readJwks(parseJsonFile(text, '--jwks-file', source.path), source.path)
             }),

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto'
-import { Chalk, supportsColor, supportsColorStderr } from 'chalk'
 import type { Ctx } from '../context.js'
+import { colorsFor } from './color.js'
+import type { ColorLevel } from './color.js'
 import type { IO } from './io.js'
 import { createRedactor } from './redact.js'
 import { createReporter } from './reporter.js'
 
 /** The sole reader of `process` in `src/`: streams, TTY flags, environment and signals. */
-export function systemContext(version: string): Ctx {
+export async function systemContext(version: string): Promise<Ctx> {
   const env = { ...process.env }
   const controller = new AbortController()
   let interrupts = 0
@@ -19,7 +20,7 @@ export function systemContext(version: string): Ctx {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
 
-  const io = systemIO(env)
+  const io = await systemIO(env)
   const secrets = createRedactor()
   return {
     io,
@@ -39,12 +40,17 @@ export function systemContext(version: string): Ctx {
   }
 }
 
-function colorLevel(env: NodeJS.ProcessEnv, isTTY: boolean, detected: false | { level: number }) {
-  if (!isTTY || (env.NO_COLOR ?? '') !== '' || env.TERM === 'dumb' || detected === false) return 0
-  return detected.level as 0 | 1 | 2 | 3
+/**
+ * 0 off a TTY, with NO_COLOR or TERM=dumb; otherwise the terminal's own depth (Node reads
+ * COLORTERM, TERM and FORCE_COLOR), so chalk is loaded only for a stream that gets colour.
+ */
+function colorLevel(env: NodeJS.ProcessEnv, stream: NodeJS.WriteStream): ColorLevel {
+  if (stream.isTTY !== true || (env.NO_COLOR ?? '') !== '' || env.TERM === 'dumb') return 0
+  const depth = stream.getColorDepth(env)
+  return depth >= 24 ? 3 : depth >= 8 ? 2 : depth >= 4 ? 1 : 0
 }
 
-function systemIO(env: NodeJS.ProcessEnv): IO {
+async function systemIO(env: NodeJS.ProcessEnv): Promise<IO> {
   const stdoutIsTTY = process.stdout.isTTY === true
   const stderrIsTTY = process.stderr.isTTY === true
   return {
@@ -59,8 +65,8 @@ function systemIO(env: NodeJS.ProcessEnv): IO {
     stderrIsTTY,
     stdinIsTTY: process.stdin.isTTY === true,
     color: {
-      out: new Chalk({ level: colorLevel(env, stdoutIsTTY, supportsColor) }),
-      err: new Chalk({ level: colorLevel(env, stderrIsTTY, supportsColorStderr) }),
+      out: await colorsFor(colorLevel(env, process.stdout)),
+      err: await colorsFor(colorLevel(env, process.stderr)),
     },
   }
 }

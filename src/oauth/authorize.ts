@@ -2,22 +2,7 @@ import { CliError } from '../errors.js'
 import { excerpt } from '../sanitize.js'
 import { endpointProblem } from './endpoint.js'
 import type { AuthorizationServer } from './discovery.js'
-
-/**
- * Parameters `pkce` always sets itself; neither `--param` nor the endpoint's own query may carry
- * them (security.md AR-1).
- */
-export const PROTECTED_PARAMETERS = [
-  'response_type',
-  'client_id',
-  'redirect_uri',
-  'state',
-  'nonce',
-  'code_challenge',
-  'code_challenge_method',
-  'request_uri',
-  'dpop_jkt',
-] as const
+import { PROTECTED_PARAMETERS } from './parameters.js'
 
 /** The authorization request, in wire names; `extra` holds every optional parameter in order. */
 export interface AuthorizationParameters {

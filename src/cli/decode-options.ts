@@ -1,0 +1,73 @@
+import type { DecodeOptions, KeySource } from '../commands/decode.js'
+import { CliError } from '../errors.js'
+import { isLoopbackHost } from '../oauth/endpoint.js'
+import { toAssertions } from './assertion-options.js'
+import type { RawAssertionOptions } from './assertion-options.js'
+import { toHttpSettings } from './flags.js'
+import type { RawHttpOptions } from './flags.js'
+
+export interface RawDecodeOptions extends RawHttpOptions, RawAssertionOptions {
+  verify?: boolean
+  jwksUri?: string
+  jwksFile?: string
+  keyFile?: string
+  issuer?: string
+  audience?: string
+  clockTolerance: number
+  claims?: boolean
+  json?: boolean
+}
+
+function checkedUrl(value: string, flag: string): URL {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new CliError('usage_error', `${flag} ${value} is not a URL`)
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new CliError(
+      'insecure_not_loopback',
+      `${flag}: plain http is only accepted for a loopback host, not ${url.host}`,
+      { hint: 'use https' },
+    )
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new CliError('usage_error', `${flag} must be an https URL, not ${url.protocol}`)
+  }
+  return url
+}
+
+function toKeySource(raw: RawDecodeOptions): KeySource {
+  if (raw.jwksUri !== undefined)
+    return { kind: 'jwks_uri', url: checkedUrl(raw.jwksUri, '--jwks-uri') }
+  if (raw.jwksFile !== undefined) return { kind: 'jwks_file', path: raw.jwksFile }
+  if (raw.keyFile !== undefined) return { kind: 'key_file', path: raw.keyFile }
+  return { kind: 'discovery' }
+}
+
+/** A key flag implies `--verify`; `--issuer` and `--audience` mean nothing without it. */
+export function toDecodeOptions(raw: RawDecodeOptions, inputs: string[]): DecodeOptions {
+  const keys = toKeySource(raw)
+  const verify = raw.verify === true || keys.kind !== 'discovery'
+  if (!verify && (raw.issuer !== undefined || raw.audience !== undefined)) {
+    throw new CliError('usage_error', '--issuer and --audience are checked only when verifying', {
+      hint: 'add --verify',
+    })
+  }
+  if (raw.issuer !== undefined) checkedUrl(raw.issuer, '--issuer')
+  return {
+    inputs,
+    verify: verify
+      ? {
+          keys,
+          // Issuers are compared exactly (RFC 8414 §3.3): keep what the user typed.
+          issuer: raw.issuer,
+          audience: raw.audience,
+          clockToleranceSeconds: raw.clockTolerance,
+          http: toHttpSettings(raw),
+        }
+      : undefined,
+    assertions: toAssertions(raw),
+  }
+}
