@@ -1,4 +1,6 @@
 import type { JWK } from 'jose'
+import type { Stage } from '../errors.js'
+import type { Http } from './http.js'
 
 export type ClientAuthMethod =
   'none' | 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt'
@@ -83,4 +85,25 @@ export async function clientCredentials(
       }
     }
   }
+}
+
+/**
+ * The one way a client POSTs to an endpoint that authenticates it (token, PAR): the form with the
+ * credentials' members set, and their headers under any the caller adds (a DPoP proof).
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3
+ */
+export function authenticatedPost(
+  http: Http,
+  request: { url: URL; stage: Stage; params: URLSearchParams; headers: Record<string, string> },
+  credentials: ClientCredentials,
+): Promise<Response> {
+  const form = new URLSearchParams(request.params)
+  for (const [name, value] of credentials.form) form.set(name, value)
+  return http({
+    method: 'POST',
+    url: request.url,
+    headers: { ...credentials.headers, ...request.headers },
+    form,
+    stage: request.stage,
+  })
 }

@@ -1,4 +1,5 @@
 import { CliError } from '../errors.js'
+import { authenticatedPost } from './client-auth.js'
 import type { ClientCredentials } from './client-auth.js'
 import type { AuthorizationServer } from './discovery.js'
 import type { Http } from './http.js'
@@ -44,15 +45,11 @@ export function pushedAuthorizationRequest(
   http: Http,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  const form = new URLSearchParams(params)
-  for (const [name, value] of credentials.form) form.set(name, value)
-  return http({
-    method: 'POST',
-    url: parEndpoint(as),
-    headers: { ...credentials.headers, ...headers },
-    form,
-    stage: 'par',
-  })
+  return authenticatedPost(
+    http,
+    { url: parEndpoint(as), stage: 'par', params, headers },
+    credentials,
+  )
 }
 
 // RFC 9126 §2.3: besides RFC 6749 §5.2 JSON, these statuses are the PAR endpoint's own errors.

@@ -1,5 +1,6 @@
 import { CliError } from '../errors.js'
 import { excerpt } from '../sanitize.js'
+import { authenticatedPost } from './client-auth.js'
 import type { ClientCredentials } from './client-auth.js'
 import type { AuthorizationServer } from './discovery.js'
 import type { Http } from './http.js'
@@ -33,22 +34,18 @@ export interface ProcessedTokenResponse {
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3
  * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.5
  */
-export async function tokenRequest(
+export function tokenRequest(
   as: AuthorizationServer,
   credentials: ClientCredentials,
   params: URLSearchParams,
   http: Http,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  const form = new URLSearchParams(params)
-  for (const [name, value] of credentials.form) form.set(name, value)
-  return http({
-    method: 'POST',
-    url: new URL(as.token_endpoint),
-    headers: { ...credentials.headers, ...headers },
-    form,
-    stage: 'token',
-  })
+  return authenticatedPost(
+    http,
+    { url: new URL(as.token_endpoint), stage: 'token', params, headers },
+    credentials,
+  )
 }
 
 /** The form of an authorization code exchange; `redirect_uri` byte-identical to the request's. */
