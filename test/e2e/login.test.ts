@@ -59,7 +59,7 @@ describe.concurrent('pkce login against the sandbox tenant over HTTPS', () => {
     expect(run.stdout).toMatch(/ {2}access_token {3}\S{16}… \(\d+ chars\)\n/)
   })
 
-  it('--json: exactly one document with the documented shape', async () => {
+  it('--json: exactly one document with the documented shape; the URL holds no verifier (SO-8, CI-1)', async () => {
     const run = await login(['--client-id', DEFAULT_CLIENT_IDS.public, '--json'])
     expect(run.code).toBe(0)
     const doc = jsonOf(run)

@@ -40,7 +40,7 @@ describe('buildAuthorizationUrl()', () => {
     ],
   })
 
-  it('keeps the endpoint query and percent-encodes every value (RFC 6749 §3.1)', () => {
+  it('AR-1, PK-3: keeps the endpoint query, percent-encodes every value, always S256 (RFC 6749 §3.1)', () => {
     expect(buildAuthorizationUrl(as, new URL(issuer), params).href).toBe(
       'https://tenant.example.com/authorize?p=policy&response_type=code&client_id=abc' +
         '&redirect_uri=http%3A%2F%2F127.0.0.1%3A8484%2Fcallback&scope=openid+profile&state=S1&nonce=N1' +

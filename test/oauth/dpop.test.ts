@@ -31,7 +31,7 @@ const ok = (): Response =>
   new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } })
 
 describe('createDpopProof() https://www.rfc-editor.org/rfc/rfc9449#section-4.2', () => {
-  it('has exactly the header and claims of RFC 9449 §4.2, signed with the key', async () => {
+  it('DP-1, DP-2, DP-3: exactly the header and claims of RFC 9449 §4.2, public key only, signed', async () => {
     const key = await createDpopKey('ES256')
     const { proof, record } = await createDpopProof(
       key,
@@ -74,7 +74,7 @@ describe('sendWithDpop() https://www.rfc-editor.org/rfc/rfc9449#section-8', () =
     return { now: () => now, jti: () => `jti-${++n}` }
   })()
 
-  it('retries exactly once with the nonce the server sent, and a new jti', async () => {
+  it('DP-4, DP-5: retries exactly once with the nonce the server sent, and a new jti', async () => {
     const key = await createDpopKey('ES256')
     const proofs: string[] = []
     const answers = [nonceDemand('server-nonce'), ok()]

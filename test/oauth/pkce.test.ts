@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import type { CliError } from '../../src/errors.js'
-import { challengeS256, checkCodeVerifier, generateCodeVerifier } from '../../src/oauth/pkce.js'
+import {
+  challengeS256,
+  checkCodeVerifier,
+  generateCodeVerifier,
+  generateRandomValue,
+} from '../../src/oauth/pkce.js'
 
 describe('PKCE', () => {
   it('challengeS256() https://www.rfc-editor.org/rfc/rfc7636#appendix-B', () => {
@@ -9,7 +14,7 @@ describe('PKCE', () => {
     )
   })
 
-  it('generateCodeVerifier() makes 43 unreserved characters from 32 random bytes', () => {
+  it('PK-1: generateCodeVerifier() makes 43 unreserved characters from 32 random bytes', () => {
     const asked: number[] = []
     const verifier = generateCodeVerifier((n) => {
       asked.push(n)
@@ -31,7 +36,7 @@ describe('PKCE', () => {
     )
   })
 
-  it('checkCodeVerifier() rejects characters outside the unreserved set (RFC 7636 §4.1)', () => {
+  it('PK-2: checkCodeVerifier() rejects characters outside the unreserved set (RFC 7636 §4.1)', () => {
     const error = (() => {
       try {
         checkCodeVerifier(`${'a'.repeat(42)}+`)
@@ -48,5 +53,17 @@ describe('PKCE', () => {
   it('checkCodeVerifier() accepts all four unreserved punctuation marks', () => {
     const verifier = `${'a'.repeat(39)}-._~`
     expect(checkCodeVerifier(verifier)).toBe(verifier)
+  })
+})
+
+describe('generateRandomValue()', () => {
+  it('SN-1: state and nonce are 32 CSPRNG bytes, base64url (43 characters)', () => {
+    const asked: number[] = []
+    const value = generateRandomValue((n) => {
+      asked.push(n)
+      return new Uint8Array(n).fill(255)
+    })
+    expect(asked).toEqual([32])
+    expect(value).toBe('__________________________________________8')
   })
 })
