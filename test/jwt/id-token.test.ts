@@ -10,7 +10,7 @@ import type { Check } from '../../src/jwt/verify.js'
 const issuer = 'https://tenant.example.com/'
 const now = new Date('2026-11-24T12:00:00Z')
 const seconds = Math.floor(now.getTime() / 1000)
-let privateKey: CryptoKey
+let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey']
 let jwk: JWK
 
 beforeAll(async () => {
