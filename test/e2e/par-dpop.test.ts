@@ -137,6 +137,30 @@ describe.concurrent('login --par and --dpop', () => {
     ])
   })
 
+  it('par --open goes on like login --par: it opens the URL and finishes the flow', async () => {
+    const run = await runCli(
+      [
+        'par',
+        '--open',
+        '--issuer',
+        open.sandbox.issuer,
+        ...secretClient(open),
+        '--port',
+        '0',
+        '--browser',
+        BROWSER,
+        '--json',
+      ],
+      { env: open.env, timeoutMs: 30_000 },
+    )
+    expect(run.code).toBe(0)
+    const doc = jsonOf(run)
+    expect((doc.par as { request_uri: string }).request_uri).toMatch(
+      /^urn:ietf:params:oauth:request_uri:/,
+    )
+    expect((doc.checks as { ok: boolean }[]).every((check) => check.ok)).toBe(true)
+  })
+
   it('a PAR error stops the run before any browser opens', async () => {
     const marker = join(open.dir, 'browser-ran')
     const browser = `"${process.execPath}" -e "require('fs').writeFileSync('${marker}', '')"`
