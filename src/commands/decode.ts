@@ -5,7 +5,6 @@ import type { Ctx } from '../context.js'
 import { CliError, isCliError } from '../errors.js'
 import type { IO } from '../io/io.js'
 import {
-  abbreviate,
   claimLines,
   formatClaimLines,
   formatNumericDate,
@@ -17,7 +16,7 @@ import type { ClaimLine } from '../io/render.js'
 import { decodeToken } from '../jwt/decode.js'
 import type { DecodedToken } from '../jwt/decode.js'
 import type { Check, CheckCodes, CheckList, JwksSource } from '../jwt/verify.js'
-import { excerpt, sanitize } from '../sanitize.js'
+import { abbreviateToken, excerpt, sanitize } from '../sanitize.js'
 import { assertionFailure, hasAssertions, runAssertions } from './assertions.js'
 import type { Assertions } from './assertions.js'
 import {
@@ -98,7 +97,6 @@ const DECODE_CODES: CheckCodes = {
 // security.md JD-2: long values are cut in human output, whole in --json and --claims.
 const MAX_VALUE_CHARS = 500
 // Glosses line up after values up to this long; longer values push their gloss along.
-const NOTE_COLUMN = 40
 
 const KEY_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const
 
@@ -784,9 +782,9 @@ function wrap(text: string, indent: string, width = 100): string {
   return lines.map((text) => `${indent}${text}\n`).join('')
 }
 
-/** Cuts long values (security.md JD-2) and pads the rest so that the glosses line up. */
+/** Cuts long values (security.md JD-2); formatClaimLines lines up the glosses. */
 function tidy(lines: ClaimLine[]): ClaimLine[] {
-  const cut = lines.map((line) =>
+  return lines.map((line) =>
     line.value.length <= MAX_VALUE_CHARS
       ? line
       : {
@@ -794,22 +792,13 @@ function tidy(lines: ClaimLine[]): ClaimLine[] {
           value: `${line.value.slice(0, MAX_VALUE_CHARS)}… (truncated, ${line.value.length} chars; --json shows it whole)`,
         },
   )
-  const width = Math.max(
-    0,
-    ...cut
-      .filter((line) => line.note !== undefined && line.value.length <= NOTE_COLUMN)
-      .map((line) => line.value.length),
-  )
-  return cut.map((line) =>
-    line.note === undefined ? line : { ...line, value: line.value.padEnd(width) },
-  )
 }
 
 function summary(entry: DecodedEntry, io: IO, showTokens: boolean): ClaimLine[] {
   const c = io.color.out
   const { report } = entry
   const rows: [string, string][] = [
-    ['token', sanitize(showTokens ? entry.token : abbreviate(entry.token))],
+    ['token', sanitize(showTokens ? entry.token : abbreviateToken(entry.token))],
   ]
   if (report.kind === null) {
     rows.push(['error', c.red(sanitize(report.error?.message ?? 'malformed'))])

@@ -1,6 +1,7 @@
 import type { IO } from '../io/io.js'
-import { abbreviate, claimLines, formatClaimLines, formatRelative, heading } from '../io/render.js'
-import { sanitize } from '../sanitize.js'
+import { claimLines, formatClaimLines, formatRelative, heading } from '../io/render.js'
+import { abbreviateToken, sanitize } from '../sanitize.js'
+import { claimGloss } from './decode-explain.js'
 import type { LoginResult } from './login.js'
 
 /** The human report of a login on stdout: tokens, decoded JWTs, checks, timings. */
@@ -10,7 +11,7 @@ export function renderLoginResult(
   options: { showTokens: boolean; now: Date },
 ): void {
   const c = io.color.out
-  const token = (value: string): string => (options.showTokens ? value : abbreviate(value))
+  const token = (value: string): string => (options.showTokens ? value : abbreviateToken(value))
   const { tokens } = result
   let out = heading('Tokens', c)
   const rows: [string, string][] = [
@@ -22,7 +23,8 @@ export function renderLoginResult(
     'refresh_token',
     tokens.refresh_token === null
       ? c.dim('none (ask for offline_access)')
-      : token(tokens.refresh_token),
+      : // security.md SO-2: a refresh token never appears in human output, not even in part.
+        `present (${tokens.refresh_token.length} chars; --print refresh_token or --json shows it)`,
   ])
   if (tokens.expires_in !== null) {
     rows.push(['expires_in', `${tokens.expires_in}s (${formatRelative(tokens.expires_in)})`])
@@ -36,7 +38,7 @@ export function renderLoginResult(
   if (result.id_token !== null) {
     out += heading('ID token', c)
     out += `  ${c.dim('header')}\n${formatClaimLines(claimLines(result.id_token.header, options.now), c, '    ')}`
-    out += `  ${c.dim('payload')}\n${formatClaimLines(claimLines(result.id_token.payload, options.now), c, '    ')}`
+    out += `  ${c.dim('payload')}\n${formatClaimLines(claimLines(result.id_token.payload, options.now, claimGloss), c, '    ')}`
   }
   const at = result.access_token
   out += heading(
@@ -46,7 +48,7 @@ export function renderLoginResult(
   if (at.header !== null)
     out += `  ${c.dim('header')}\n${formatClaimLines(claimLines(at.header, options.now), c, '    ')}`
   if (at.payload !== null)
-    out += `  ${c.dim('payload')}\n${formatClaimLines(claimLines(at.payload, options.now), c, '    ')}`
+    out += `  ${c.dim('payload')}\n${formatClaimLines(claimLines(at.payload, options.now, claimGloss), c, '    ')}`
   if (at.note !== undefined) out += `  ${at.note}\n`
 
   out += heading('Checks', c)

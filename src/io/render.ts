@@ -39,13 +39,6 @@ export function formatNumericDate(value: unknown, now: Date): string | undefined
   return `${iso} (${formatRelative(value - now.getTime() / 1000)})`
 }
 
-/** A token shown by prefix and length, so a terminal or CI log does not leak it (SO-2). */
-export function abbreviate(token: string): string {
-  return token.length <= 20
-    ? `${token.slice(0, 4)}… (${token.length} chars)`
-    : `${token.slice(0, 16)}… (${token.length} chars)`
-}
-
 function displayValue(value: unknown): string {
   return sanitize(typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)))
 }
@@ -76,12 +69,22 @@ export function claimLines(
   })
 }
 
+// Keys and values longer than these do not push every other line's columns out.
+const KEY_COLUMN = 32
+const VALUE_COLUMN = 40
+
+/** Aligned `key  value  # gloss` lines; glosses line up unless a value is very long. */
 export function formatClaimLines(lines: ClaimLine[], c: ChalkInstance, indent = '  '): string {
-  const width = Math.min(24, Math.max(0, ...lines.map((line) => line.key.length)))
+  const keyWidth = Math.min(KEY_COLUMN, Math.max(0, ...lines.map((line) => line.key.length)))
+  const glossed = lines.filter(
+    (line) => line.note !== undefined && line.value.length <= VALUE_COLUMN,
+  )
+  const valueWidth = Math.max(0, ...glossed.map((line) => line.value.length))
   return lines
     .map((line) => {
+      const value = line.note === undefined ? line.value : line.value.padEnd(valueWidth)
       const note = line.note === undefined ? '' : `  ${c.dim(`# ${line.note}`)}`
-      return `${indent}${c.cyan(line.key.padEnd(width))}  ${line.value}${note}\n`
+      return `${indent}${c.cyan(line.key.padEnd(keyWidth))}  ${value}${note}\n`
     })
     .join('')
 }

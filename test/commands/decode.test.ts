@@ -108,7 +108,7 @@ afterAll(async () => {
 
 const RS256_HUMAN = `
 JWS (signed JWT)
-  token      eyJhbGciOiJSUzI1… (895 chars)
+  token      eyJhbGciOiJS… (895 chars)
   signature  RS256, 256 bytes, not verified (add --verify)
   status     expires in 23h 59m
 
@@ -118,17 +118,17 @@ Header
   kid  rsa-1  # key id: which of the issuer keys signed it
 
 Payload
-  iss                       https://acme.eu.auth0.com/         # issuer: who made the token
-  sub                       auth0|42                           # subject: the user (or client) it is about
-  aud                       ["https://api.acme.test/","https://acme.eu.auth0.com/userinfo"]  # audience: who it is for
-  iat                       2026-11-24T11:59:00Z (1m ago)      # issued at
-  exp                       2026-11-25T11:59:00Z (in 23h 59m)  # expiration time
-  azp                       abc123                             # authorized party: the client the token was issued to
-  scope                     openid profile read:orders         # granted scopes, space-separated
-  permissions               ["read:orders","delete:orders"]    # Auth0 RBAC permissions granted for this API
-  org_id                    org_123                            # Auth0 organization id
+  iss                        https://acme.eu.auth0.com/         # issuer: who made the token
+  sub                        auth0|42                           # subject: the user (or client) it is about
+  aud                        ["https://api.acme.test/","https://acme.eu.auth0.com/userinfo"]  # audience: who it is for
+  iat                        2026-11-24T11:59:00Z (1m ago)      # issued at
+  exp                        2026-11-25T11:59:00Z (in 23h 59m)  # expiration time
+  azp                        abc123                             # authorized party: the client the token was issued to
+  scope                      openid profile read:orders         # granted scopes, space-separated
+  permissions                ["read:orders","delete:orders"]    # Auth0 RBAC permissions granted for this API
+  org_id                     org_123                            # Auth0 organization id
   https://example.com/roles  ["admin"]                          # namespaced custom claim
-  cnf                       {"jkt":"${JKT}"}  # confirmation: DPoP-bound; cnf.jkt is the SHA-256 thumbprint of the client DPoP key
+  cnf                        {"jkt":"${JKT}"}  # confirmation: DPoP-bound; cnf.jkt is the SHA-256 thumbprint of the client DPoP key
 `
 
 const NOT_VERIFIED =
@@ -235,7 +235,7 @@ describe('pkce decode: what it recognises', () => {
     expect(code).toBe(0)
     expect(stdout).toBe(`
 Unsecured JWT (alg none)
-  token      eyJhbGciOiJub25l… (60 chars)
+  token      eyJhbGciOiJu… (60 chars)
   signature  none: this token proves nothing
   status     no exp: never expires
 
@@ -276,7 +276,7 @@ Payload
     expect(code).toBe(0)
     expect(stdout).toBe(`
 JWE (encrypted)
-  token       eyJhbGciOiJkaXIi… (150 chars)
+  token       eyJhbGciOiJk… (150 chars)
   encryption  dir / A256GCM
   issuer      https://acme.eu.auth0.com/ (from the header)
 
@@ -325,7 +325,7 @@ Header
     expect(code).toBe(0)
     expect(stdout).toBe(`
 Opaque token (not a JWT)
-  token   KBSx… (16 chars)
+  token   KBSxk… (16 chars)
   length  16 characters
 
   Not a JWT: an opaque token (16 characters). Only the authorization server can read it: call the
@@ -460,7 +460,7 @@ describe('pkce decode: malformed input, exit 4 token_malformed', () => {
     expect(code).toBe(4)
     expect(stdout).toBe(`
 Malformed token
-  token  eyJhbGciOiJSUzI1… (36 chars)
+  token  eyJhbGciOiJS… (36 chars)
   error  the token has 2 segments; a JWS has 3 and a JWE 5
 `)
     expect(stderr).toBe(
