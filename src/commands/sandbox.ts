@@ -160,28 +160,32 @@ export async function runSandbox(
   await sandbox.close()
 }
 
+/**
+ * One ready line on stdout (data: what a script waits for); the guide to using the tenant on
+ * stderr (conversation).
+ */
 export function renderSandboxReady(info: SandboxInfo, io: IO): void {
-  const c = io.color.out
+  const c = io.color.err
   const publicClient = info.clients.find((client) => client.token_endpoint_auth_method === 'none')
-  let out = `pkce sandbox ready: issuer ${info.issuer}\n`
-  out += heading('Clients', c)
+  io.out(`pkce sandbox ready: issuer ${info.issuer}\n`)
+  let guide = heading('Clients', c)
   for (const client of info.clients) {
     const credential = client.client_secret_file ?? client.private_key_file
     const flag =
       client.client_secret_file !== undefined ? '--client-secret-file' : '--private-key-file'
-    out += `  ${client.client_id.padEnd(24)} ${client.token_endpoint_auth_method.padEnd(20)}${credential === undefined ? '' : ` ${flag} ${credential}`}\n`
+    guide += `  ${client.client_id.padEnd(24)} ${client.token_endpoint_auth_method.padEnd(20)}${credential === undefined ? '' : ` ${flag} ${credential}`}\n`
   }
-  out += heading('APIs and organizations', c)
+  guide += heading('APIs and organizations', c)
   for (const audience of info.audiences)
-    out += `  audience ${audience.identifier} (scopes: ${audience.scopes.join(' ')})\n`
+    guide += `  audience ${audience.identifier} (scopes: ${audience.scopes.join(' ')})\n`
   for (const organization of info.organizations)
-    out += `  organization ${organization.id} (${organization.name})\n`
+    guide += `  organization ${organization.id} (${organization.name})\n`
   if (info.ca_file !== null) {
-    out += heading('HTTPS', c)
-    out += `  throw-away CA: ${info.ca_file}\n  export NODE_EXTRA_CA_CERTS=${info.ca_file}\n`
+    guide += heading('HTTPS', c)
+    guide += `  throw-away CA: ${info.ca_file}\n  export NODE_EXTRA_CA_CERTS=${info.ca_file}\n`
   }
-  out += heading('Try', c)
-  out += `  pkce login --issuer ${info.issuer} --client-id ${publicClient?.client_id ?? '<client>'}${info.ca_file === null ? '' : ` --ca-file ${info.ca_file}`}\n`
-  out += `  (any username and password; Ctrl-C stops the sandbox)\n`
-  io.out(out)
+  guide += heading('Try', c)
+  guide += `  pkce login --issuer ${info.issuer} --client-id ${publicClient?.client_id ?? '<client>'}${info.ca_file === null ? '' : ` --ca-file ${info.ca_file}`}\n`
+  guide += `  (any username and password; Ctrl-C stops the sandbox)\n\n`
+  io.err(guide)
 }

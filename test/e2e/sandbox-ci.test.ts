@@ -93,6 +93,81 @@ describe('the CI recipe against `pkce sandbox`', () => {
   })
 })
 
+describe('pkce sandbox options', () => {
+  it('one ready line on stdout; --config clients and users, --require-par and --skip-consent reach the tenant', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const dir = mkdtempSync(join(tmpdir(), 'pkce-sandbox-config-'))
+    const config = join(dir, 'tenant.json')
+    writeFileSync(
+      config,
+      JSON.stringify({
+        users: [{ username: 'ada@example.test', name: 'Ada' }],
+        clients: [{ client_id: 'ci-app', token_endpoint_auth_method: 'client_secret_basic' }],
+      }),
+    )
+    const custom = startCli(
+      ['sandbox', '--port', '0', '--config', config, '--require-par', '--skip-consent'],
+      {
+        timeoutMs: 60_000,
+      },
+    )
+    try {
+      const [, issuer] = await custom.waitFor(
+        'stdout',
+        /^pkce sandbox ready: issuer (\S+)\n$/mu,
+        15_000,
+      )
+      expect(custom.stdout()).toBe(`pkce sandbox ready: issuer ${issuer}\n`)
+      await custom.waitFor('stderr', /Ctrl-C stops the sandbox/u, 5_000)
+      expect(custom.stderr()).toMatch(
+        /^ {2}ci-app {18} client_secret_basic {2}--client-secret-file \S+ci-app\.secret$/mu,
+      )
+      const metadata = (await (
+        await fetch(`${issuer}.well-known/openid-configuration`)
+      ).json()) as Record<string, unknown>
+      expect(metadata.require_pushed_authorization_requests).toBe(true)
+      const secretFile =
+        /--client-secret-file (\S+ci-app\.secret)$/mu.exec(custom.stderr())?.[1] ?? ''
+      const run = await runCli(
+        [
+          'login',
+          '--issuer',
+          issuer ?? '',
+          '--client-id',
+          'ci-app',
+          '--client-secret-file',
+          secretFile,
+          '--client-auth',
+          'client_secret_basic',
+          '--port',
+          '0',
+          '--browser',
+          `${browser} --username ada@example.test`,
+          '--json',
+        ],
+        { timeoutMs: 30_000 },
+      )
+      expect(run.code).toBe(0)
+      const doc = jsonOf(run) as {
+        par: unknown
+        id_token: { payload: { email: string; name: string } }
+      }
+      expect(doc.par).not.toBeNull()
+      expect(doc.id_token.payload).toMatchObject({ email: 'ada@example.test', name: 'Ada' })
+      // --skip-consent: the tenant showed a login page but never a consent page (its request
+      // log on stderr: a consent step answers 303 at once instead of 200 with the page).
+      expect(custom.stderr()).toMatch(/^GET \/u\/login\/\S+ 200$/mu)
+      expect(custom.stderr()).toMatch(/^GET \/u\/consent\/\S+ 303$/mu)
+      expect(custom.stderr()).not.toMatch(/^GET \/u\/consent\/\S+ 200$/mu)
+    } finally {
+      custom.child.kill('SIGINT')
+      await custom.done
+    }
+  })
+})
+
 describe('pkce demo', () => {
   it('--headless completes a verified login with no account anywhere', async () => {
     const run = await runCli(['demo', '--headless', '--json'], { timeoutMs: 60_000 })
