@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, jsonOf, runCli, startCli } from '../helpers/spawn-cli.js'
 import type { CliProcess } from '../helpers/spawn-cli.js'
@@ -95,9 +98,6 @@ describe('the CI recipe against `pkce sandbox`', () => {
 
 describe('pkce sandbox options', () => {
   it('one ready line on stdout; --config clients and users, --require-par and --skip-consent reach the tenant', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs')
-    const { tmpdir } = await import('node:os')
-    const { join } = await import('node:path')
     const dir = mkdtempSync(join(tmpdir(), 'pkce-sandbox-config-'))
     const config = join(dir, 'tenant.json')
     writeFileSync(
