@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { rootCertificates } from 'node:tls'
 import type { Dispatcher } from 'undici'
 import type { Ctx } from '../context.js'
@@ -39,19 +40,46 @@ function checkTlsEnvironment(settings: HttpSettings, ctx: Ctx): void {
   )
 }
 
+// Where Linux distributions keep the system trust store as one PEM bundle (Debian/Ubuntu,
+// Fedora/RHEL, openSUSE, OpenELEC, CentOS/RHEL 7, Alpine): the list Go's crypto/x509 reads.
+const SYSTEM_BUNDLES = [
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/ca-bundle.pem',
+  '/etc/pki/tls/cacert.pem',
+  '/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem',
+  '/etc/ssl/cert.pem',
+]
+
+/** The system store's PEM bundle: `SSL_CERT_FILE` (OpenSSL's convention), else the first found. */
+async function systemBundle(env: Ctx['env']): Promise<string[]> {
+  const given = env.SSL_CERT_FILE
+  if (given !== undefined && given !== '') return [await readTextFile(given, 'SSL_CERT_FILE')]
+  for (const path of SYSTEM_BUNDLES) {
+    try {
+      return [await readFile(path, 'utf8')]
+    } catch {
+      // Not this distribution's path; try the next.
+    }
+  }
+  return []
+}
+
 /**
- * With `--ca-file`, an undici Agent trusting Node's roots, `NODE_EXTRA_CA_CERTS` and the file
- * (an explicit `ca` replaces the default list, so all three are given). Otherwise the context's.
+ * TLS trust (security.md TL-1): Node's bundled roots, the system store, `NODE_EXTRA_CA_CERTS`
+ * and `--ca-file`. Node 20 has no API for the system store, and an explicit `ca` replaces the
+ * default list, so all four are given. Tests inject their own dispatcher instead.
  */
 async function dispatcherFor(settings: HttpSettings, ctx: Ctx): Promise<Dispatcher | undefined> {
-  if (settings.caFile === undefined) return ctx.dispatcher
+  if (ctx.dispatcher !== undefined) return ctx.dispatcher
   const extra = ctx.env.NODE_EXTRA_CA_CERTS
   const ca = [
     ...rootCertificates,
+    ...(await systemBundle(ctx.env)),
     ...(extra === undefined || extra === ''
       ? []
       : [await readTextFile(extra, 'NODE_EXTRA_CA_CERTS')]),
-    await readTextFile(settings.caFile, '--ca-file'),
+    ...(settings.caFile === undefined ? [] : [await readTextFile(settings.caFile, '--ca-file')]),
   ]
   const { Agent } = await import('undici')
   return new Agent({ connect: { ca } })

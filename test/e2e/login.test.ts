@@ -270,6 +270,27 @@ describe.concurrent('pkce login: TLS, redirect URIs and the browser', () => {
     expect(run.code).toBe(0)
   })
 
+  it('TL-1: the system trust store counts (SSL_CERT_FILE names it here)', async () => {
+    const run = await runCli(
+      [
+        'login',
+        '--issuer',
+        tenant.sandbox.issuer,
+        '--client-id',
+        DEFAULT_CLIENT_IDS.public,
+        '--port',
+        '0',
+        '--browser',
+        `${BROWSER} --ca-file "${tenant.caFile}"`,
+        '--timeout',
+        '20',
+        '--json',
+      ],
+      { env: { SSL_CERT_FILE: tenant.caFile }, timeoutMs: 30_000 },
+    )
+    expect(run.code).toBe(0)
+  })
+
   it('without the CA: exit 5 tls_error before anything opens (security.md TL-1)', async () => {
     const run = await runCli([
       'login',
