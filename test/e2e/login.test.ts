@@ -40,6 +40,11 @@ function login(args: string[], browser = BROWSER) {
   )
 }
 
+/** `pkce login` against the tenant with its public client; the test adds the rest. */
+function publicLogin(): string[] {
+  return ['login', '--issuer', tenant.sandbox.issuer, '--client-id', DEFAULT_CLIENT_IDS.public]
+}
+
 function checkNames(doc: Record<string, unknown>): string[] {
   return (doc.checks as { name: string; ok: boolean }[]).map(
     (check) => `${check.ok ? '✓' : '✗'} ${check.name}`,
@@ -250,11 +255,7 @@ describe.concurrent('pkce login: TLS, redirect URIs and the browser', () => {
     const run = await runCli(
       // The sandbox user is a browser of its own: it gets the CA the same way.
       [
-        'login',
-        '--issuer',
-        tenant.sandbox.issuer,
-        '--client-id',
-        DEFAULT_CLIENT_IDS.public,
+        ...publicLogin(),
         '--port',
         '0',
         '--browser',
@@ -273,11 +274,7 @@ describe.concurrent('pkce login: TLS, redirect URIs and the browser', () => {
   it('TL-1: the system trust store counts (SSL_CERT_FILE names it here)', async () => {
     const run = await runCli(
       [
-        'login',
-        '--issuer',
-        tenant.sandbox.issuer,
-        '--client-id',
-        DEFAULT_CLIENT_IDS.public,
+        ...publicLogin(),
         '--port',
         '0',
         '--browser',
@@ -292,16 +289,7 @@ describe.concurrent('pkce login: TLS, redirect URIs and the browser', () => {
   })
 
   it('without the CA: exit 5 tls_error before anything opens (security.md TL-1)', async () => {
-    const run = await runCli([
-      'login',
-      '--issuer',
-      tenant.sandbox.issuer,
-      '--client-id',
-      DEFAULT_CLIENT_IDS.public,
-      '--port',
-      '0',
-      '--json',
-    ])
+    const run = await runCli([...publicLogin(), '--port', '0', '--json'])
     expect(run.code).toBe(5)
     const error = jsonOf(run).error as { code: string; hint: string }
     expect(error.code).toBe('tls_error')
@@ -315,11 +303,7 @@ describe.concurrent('pkce login: TLS, redirect URIs and the browser', () => {
     blocker.close()
     const run = await runCli(
       [
-        'login',
-        '--issuer',
-        tenant.sandbox.issuer,
-        '--client-id',
-        DEFAULT_CLIENT_IDS.public,
+        ...publicLogin(),
         '--redirect-uri',
         `http://localhost:${port}/callback`,
         '--browser',
@@ -334,19 +318,7 @@ describe.concurrent('pkce login: TLS, redirect URIs and the browser', () => {
 
   it('a browser command that cannot start: a warning, and the run keeps waiting', async () => {
     const run = await runCli(
-      [
-        'login',
-        '--issuer',
-        tenant.sandbox.issuer,
-        '--client-id',
-        DEFAULT_CLIENT_IDS.public,
-        '--port',
-        '0',
-        '--browser',
-        '/nonexistent/browser',
-        '--timeout',
-        '1',
-      ],
+      [...publicLogin(), '--port', '0', '--browser', '/nonexistent/browser', '--timeout', '1'],
       { env: tenant.env },
     )
     expect(run.stderr).toContain(
@@ -359,20 +331,9 @@ describe.concurrent('pkce login: TLS, redirect URIs and the browser', () => {
 
 describe.concurrent('pkce login in CI', () => {
   it('CI-3: with no terminal, the system browser is not started; the URL is on stderr', async () => {
-    const run = await runCli(
-      [
-        'login',
-        '--issuer',
-        tenant.sandbox.issuer,
-        '--client-id',
-        DEFAULT_CLIENT_IDS.public,
-        '--port',
-        '0',
-        '--timeout',
-        '1',
-      ],
-      { env: tenant.env },
-    )
+    const run = await runCli([...publicLogin(), '--port', '0', '--timeout', '1'], {
+      env: tenant.env,
+    })
     expect(run.code).toBe(5)
     expect(run.stderr).toContain(
       '• Not opening a browser (no terminal, or CI): open the URL above, or pass --browser <command>\n',
@@ -380,41 +341,19 @@ describe.concurrent('pkce login in CI', () => {
   })
 
   it('TL-2: NODE_TLS_REJECT_UNAUTHORIZED=0 with CI set is refused (exit 2) before any request', async () => {
-    const run = await runCli(
-      [
-        'login',
-        '--issuer',
-        tenant.sandbox.issuer,
-        '--client-id',
-        DEFAULT_CLIENT_IDS.public,
-        '--port',
-        '0',
-        '--json',
-        '--verbose',
-      ],
-      { env: { ...tenant.env, NODE_TLS_REJECT_UNAUTHORIZED: '0', CI: 'true' } },
-    )
+    const run = await runCli([...publicLogin(), '--port', '0', '--json', '--verbose'], {
+      env: { ...tenant.env, NODE_TLS_REJECT_UNAUTHORIZED: '0', CI: 'true' },
+    })
     expect(run.code).toBe(2)
     expect((jsonOf(run).error as { code: string }).code).toBe('tls_verification_disabled')
     expect(run.stderr).not.toContain('> GET')
   })
 
   it('TL-2: outside CI it runs, with a loud warning', async () => {
-    const run = await runCli(
-      [
-        'login',
-        '--issuer',
-        tenant.sandbox.issuer,
-        '--client-id',
-        DEFAULT_CLIENT_IDS.public,
-        '--port',
-        '0',
-        '--browser',
-        BROWSER,
-        '--json',
-      ],
-      { env: { NODE_TLS_REJECT_UNAUTHORIZED: '0', CI: '' }, timeoutMs: 30_000 },
-    )
+    const run = await runCli([...publicLogin(), '--port', '0', '--browser', BROWSER, '--json'], {
+      env: { NODE_TLS_REJECT_UNAUTHORIZED: '0', CI: '' },
+      timeoutMs: 30_000,
+    })
     expect(run.code).toBe(0)
     expect(run.stderr).toContain(
       'warning: NODE_TLS_REJECT_UNAUTHORIZED=0: TLS certificates are NOT verified; anyone on the network path can impersonate the server (tls_verification_disabled)',
@@ -424,20 +363,9 @@ describe.concurrent('pkce login in CI', () => {
 
 describe('pkce login failures that never reach the token endpoint', () => {
   it('a tampered state: exit 4 state_mismatch, no token request, the browser page says so', async () => {
-    const cli = startCli(
-      [
-        'login',
-        '--issuer',
-        tenant.sandbox.issuer,
-        '--client-id',
-        DEFAULT_CLIENT_IDS.public,
-        '--port',
-        '0',
-        '--no-browser',
-        '--json',
-      ],
-      { env: tenant.env },
-    )
+    const cli = startCli([...publicLogin(), '--port', '0', '--no-browser', '--json'], {
+      env: tenant.env,
+    })
     const [, redirect] = await cli.waitFor('stderr', /Waiting for the callback on (\S+)/)
     const tokenRequests = tenant.requests().filter((line) => line === 'POST /oauth/token').length
     // iss is right (the sandbox advertises RFC 9207), so state is what fails.
@@ -456,21 +384,9 @@ describe('pkce login failures that never reach the token endpoint', () => {
   })
 
   it('no callback in time: exit 5 callback_timeout naming the URL to register', async () => {
-    const run = await runCli(
-      [
-        'login',
-        '--issuer',
-        tenant.sandbox.issuer,
-        '--client-id',
-        DEFAULT_CLIENT_IDS.public,
-        '--port',
-        '0',
-        '--no-browser',
-        '--timeout',
-        '1',
-      ],
-      { env: tenant.env },
-    )
+    const run = await runCli([...publicLogin(), '--port', '0', '--no-browser', '--timeout', '1'], {
+      env: tenant.env,
+    })
     expect(run.code).toBe(5)
     expect(run.stderr).toMatch(
       /error: no callback arrived within 1s\nhint: if the browser shows "Callback URL mismatch", add http:\/\/127\.0\.0\.1:\d+\/callback to the application's Allowed Callback URLs; otherwise raise --timeout\n$/,
@@ -482,19 +398,9 @@ describe('pkce login failures that never reach the token endpoint', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
     const { port } = blocker.address() as AddressInfo
     try {
-      const run = await runCli(
-        [
-          'login',
-          '--issuer',
-          tenant.sandbox.issuer,
-          '--client-id',
-          DEFAULT_CLIENT_IDS.public,
-          '--port',
-          String(port),
-          '--json',
-        ],
-        { env: tenant.env },
-      )
+      const run = await runCli([...publicLogin(), '--port', String(port), '--json'], {
+        env: tenant.env,
+      })
       expect(run.code).toBe(5)
       const error = jsonOf(run).error as { code: string; message: string; hint: string }
       expect(error.code).toBe('port_in_use')
@@ -506,19 +412,7 @@ describe('pkce login failures that never reach the token endpoint', () => {
   })
 
   it('SIGINT while waiting: exit 130 and the port is closed', async () => {
-    const cli = startCli(
-      [
-        'login',
-        '--issuer',
-        tenant.sandbox.issuer,
-        '--client-id',
-        DEFAULT_CLIENT_IDS.public,
-        '--port',
-        '0',
-        '--no-browser',
-      ],
-      { env: tenant.env },
-    )
+    const cli = startCli([...publicLogin(), '--port', '0', '--no-browser'], { env: tenant.env })
     const [, redirect] = await cli.waitFor('stderr', /Waiting for the callback on (\S+)/)
     cli.child.kill('SIGINT')
     const run = await cli.done
