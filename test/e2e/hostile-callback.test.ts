@@ -1,8 +1,8 @@
-import { request as httpRequest } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { expectFailure, loginAgainst } from '../helpers/hostile-server.js'
 import type { HostileOptions, LoginRun } from '../helpers/hostile-server.js'
 import type { CliProcess } from '../helpers/spawn-cli.js'
+import { rawRequest } from '../helpers/raw-request.js'
 
 const TOKEN = '/oauth/token'
 // ESC, BEL and RIGHT-TO-LEFT OVERRIDE: none may reach a terminal raw (SO-4).
@@ -18,35 +18,6 @@ function expectNoExchange(run: LoginRun): void {
   expect(run.browserRuns).toHaveLength(1)
   expect(run.server.count('GET', '/authorize')).toBe(1)
   expect(run.server.count('POST', TOKEN)).toBe(0)
-}
-
-interface RawResponse {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  body: string
-}
-
-/** A request with full control of the headers (fetch will not send a foreign Host). */
-function rawRequest(
-  url: URL,
-  init: { method?: string; headers?: Record<string, string> } = {},
-): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      url,
-      { method: init.method ?? 'GET', headers: init.headers ?? {} },
-      (response) => {
-        let body = ''
-        response.setEncoding('utf8')
-        response.on('data', (chunk: string) => (body += chunk))
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
-        )
-      },
-    )
-    request.on('error', reject)
-    request.end()
-  })
 }
 
 /** Plays the user with `--no-browser`: reads the URL from stderr and asks the server for a code. */

@@ -1,4 +1,3 @@
-import { request as httpRequest } from 'node:http'
 import { createServer, connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { networkInterfaces } from 'node:os'
@@ -7,6 +6,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { CliError } from '../../src/errors.js'
 import { renderPage, startLoopback } from '../../src/net/loopback.js'
 import type { Loopback } from '../../src/net/loopback.js'
+import { rawRequest } from '../helpers/raw-request.js'
+import type { RawResponse } from '../helpers/raw-request.js'
 
 const open: Loopback[] = []
 const strays: string[] = []
@@ -26,35 +27,6 @@ afterEach(async () => {
 })
 
 const never = new AbortController().signal
-
-interface RawResponse {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  body: string
-}
-
-/** GET with full control of the headers (fetch will not send a foreign Host). */
-function rawRequest(
-  url: URL,
-  init: { method?: string; headers?: Record<string, string> } = {},
-): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      url,
-      { method: init.method ?? 'GET', headers: init.headers ?? {} },
-      (response) => {
-        let body = ''
-        response.setEncoding('utf8')
-        response.on('data', (chunk: string) => (body += chunk))
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
-        )
-      },
-    )
-    request.on('error', reject)
-    request.end()
-  })
-}
 
 function refused(host: string, port: number): Promise<string> {
   return new Promise((resolve) => {
