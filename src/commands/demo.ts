@@ -34,6 +34,7 @@ export async function runDemo(opts: DemoOptions, ctx: Ctx): Promise<DemoResult> 
   const { startSandboxTenant } = await import('./sandbox.js')
   const { runLogin } = await import('./login.js')
   const { NO_ASSERTIONS } = await import('./assertions.js')
+  const { DEFAULT_HTTP_SETTINGS } = await import('./http-settings.js')
   const { sandbox, info } = await startSandboxTenant({
     port: 0,
     https: false,
@@ -85,14 +86,7 @@ export async function runDemo(opts: DemoOptions, ctx: Ctx): Promise<DemoResult> 
         state: undefined,
         nonce: undefined,
         dpop: undefined,
-        http: {
-          timeoutMs: 30_000,
-          caFile: undefined,
-          verbose: false,
-          showSecrets: false,
-          showTokens: false,
-          allowTlsVerificationDisabled: false,
-        },
+        http: DEFAULT_HTTP_SETTINGS,
         par: false,
         maxAgeSeconds: undefined,
         browser,

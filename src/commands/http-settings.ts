@@ -19,6 +19,16 @@ export interface HttpSettings {
   allowTlsVerificationDisabled: boolean
 }
 
+/** What a command that offers no HTTP flags (the demo) uses: the flags' defaults. */
+export const DEFAULT_HTTP_SETTINGS: HttpSettings = {
+  timeoutMs: 30_000,
+  caFile: undefined,
+  verbose: false,
+  showSecrets: false,
+  showTokens: false,
+  allowTlsVerificationDisabled: false,
+}
+
 /**
  * NODE_TLS_REJECT_UNAUTHORIZED=0 turns certificate checks off for the whole process: a loud
  * warning, and in CI a refusal unless acknowledged (security.md TL-2).

@@ -5,7 +5,7 @@ import { claimGloss } from './decode-explain.js'
 import type { LoginResult } from './login.js'
 
 /** The human report of a login on stdout: tokens, decoded JWTs, checks, timings. */
-export function renderLoginResult(
+export function renderLogin(
   result: LoginResult,
   io: IO,
   options: { showTokens: boolean; now: Date },

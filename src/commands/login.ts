@@ -1,7 +1,6 @@
 import type { JWTPayload, ProtectedHeaderParameters } from 'jose'
 import type { Ctx } from '../context.js'
 import { CliError, isCliError } from '../errors.js'
-import type { IO } from '../io/io.js'
 import { decodeToken } from '../jwt/decode.js'
 import { allowedIdTokenAlgorithms, validateIdToken } from '../jwt/id-token.js'
 import { cachedJwks } from '../jwt/jwks-source.js'
@@ -26,7 +25,7 @@ import {
   wantsIdToken,
 } from './flow.js'
 import type { AuthorizationRequestOptions, DpopReport, ParReport, Warning } from './flow.js'
-import { renderLoginResult } from './login-render.js'
+export { renderLogin } from './login-render.js'
 
 /**
  * How the authorization URL reaches a browser: the system browser, nothing (print only), the
@@ -471,12 +470,4 @@ async function inspectAccessToken(
     verified: true,
     note: undefined,
   }
-}
-
-export function renderLogin(
-  result: LoginResult,
-  io: IO,
-  options: { showTokens: boolean; now: Date },
-): void {
-  renderLoginResult(result, io, options)
 }

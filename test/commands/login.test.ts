@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { runLogin } from '../../src/commands/login.js'
 import type { LoginOptions } from '../../src/commands/login.js'
 import { NO_ASSERTIONS } from '../../src/commands/assertions.js'
+import { DEFAULT_HTTP_SETTINGS } from '../../src/commands/http-settings.js'
 import { testCtx } from '../helpers/test-ctx.js'
 
 const ORIGIN = 'https://tenant.test'
@@ -31,14 +32,7 @@ function options(extra: Partial<LoginOptions> = {}): LoginOptions {
     state: undefined,
     nonce: undefined,
     dpop: undefined,
-    http: {
-      timeoutMs: 5000,
-      caFile: undefined,
-      verbose: false,
-      showSecrets: false,
-      showTokens: false,
-      allowTlsVerificationDisabled: false,
-    },
+    http: { ...DEFAULT_HTTP_SETTINGS, timeoutMs: 5000 },
     par: false,
     maxAgeSeconds: undefined,
     browser: { kind: 'command', argv: ['stub'] },
