@@ -69,7 +69,7 @@ export function addDecodeCommand(program: Command, ctx: Ctx, action: ActionFacto
       const readsStdin = inputs.length === 0 || inputs.includes('-')
       if (readsStdin && ctx.io.stdinIsTTY && raw.json !== true) ctx.io.err(decode.helpInformation())
       const { toDecodeOptions } = await import('./decode-options.js')
-      const options = toDecodeOptions(raw, inputs)
+      const options = await toDecodeOptions(raw, inputs)
       const { runDecode, renderDecode } = await import('../commands/decode.js')
       const result = await runDecode(options, ctx)
       const reports = result.entries.map((entry) => entry.report)

@@ -1,6 +1,5 @@
 import type { DecodeOptions, KeySource } from '../commands/decode.js'
 import { CliError } from '../errors.js'
-import { isLoopbackHost } from '../oauth/endpoint.js'
 import { toAssertions } from './assertion-options.js'
 import type { RawAssertionOptions } from './assertion-options.js'
 import { toHttpSettings } from './flags.js'
@@ -18,13 +17,15 @@ export interface RawDecodeOptions extends RawHttpOptions, RawAssertionOptions {
   json?: boolean
 }
 
-function checkedUrl(value: string, flag: string): URL {
+async function checkedUrl(value: string, flag: string): Promise<URL> {
   let url: URL
   try {
     url = new URL(value)
   } catch {
     throw new CliError('usage_error', `${flag} ${value} is not a URL`)
   }
+  // The endpoint rules are loaded only for a URL flag: a plain decode needs none of them.
+  const { isLoopbackHost } = await import('../oauth/endpoint.js')
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new CliError(
       'insecure_not_loopback',
@@ -38,24 +39,27 @@ function checkedUrl(value: string, flag: string): URL {
   return url
 }
 
-function toKeySource(raw: RawDecodeOptions): KeySource {
+async function toKeySource(raw: RawDecodeOptions): Promise<KeySource> {
   if (raw.jwksUri !== undefined)
-    return { kind: 'jwks_uri', url: checkedUrl(raw.jwksUri, '--jwks-uri') }
+    return { kind: 'jwks_uri', url: await checkedUrl(raw.jwksUri, '--jwks-uri') }
   if (raw.jwksFile !== undefined) return { kind: 'jwks_file', path: raw.jwksFile }
   if (raw.keyFile !== undefined) return { kind: 'key_file', path: raw.keyFile }
   return { kind: 'discovery' }
 }
 
 /** A key flag implies `--verify`; `--issuer` and `--audience` mean nothing without it. */
-export function toDecodeOptions(raw: RawDecodeOptions, inputs: string[]): DecodeOptions {
-  const keys = toKeySource(raw)
+export async function toDecodeOptions(
+  raw: RawDecodeOptions,
+  inputs: string[],
+): Promise<DecodeOptions> {
+  const keys = await toKeySource(raw)
   const verify = raw.verify === true || keys.kind !== 'discovery'
   if (!verify && (raw.issuer !== undefined || raw.audience !== undefined)) {
     throw new CliError('usage_error', '--issuer and --audience are checked only when verifying', {
       hint: 'add --verify',
     })
   }
-  if (raw.issuer !== undefined) checkedUrl(raw.issuer, '--issuer')
+  if (raw.issuer !== undefined) await checkedUrl(raw.issuer, '--issuer')
   return {
     inputs,
     verify: verify

@@ -13,7 +13,6 @@ import {
   integer,
 } from './flags.js'
 import type { RawLoginOptions } from './options.js'
-import { toSandboxOptions } from './sandbox-options.js'
 import type { RawSandboxOptions } from './sandbox-options.js'
 
 /** Replaces a command's action, so CLI tests can capture parsed options (gh's runF). */
@@ -177,6 +176,7 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
     .addHelpText('after', SANDBOX_HELP)
     .action(
       action<RawSandboxOptions>('sandbox', async (raw) => {
+        const { toSandboxOptions } = await import('./sandbox-options.js')
         const { runSandbox, renderSandboxReady } = await import('../commands/sandbox.js')
         await runSandbox(toSandboxOptions(raw), ctx, (info) => {
           if (raw.json === true) writeJson(ctx.io, { ok: true, ...info })

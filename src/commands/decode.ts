@@ -1,6 +1,4 @@
-import { cachedJwks } from '../jwt/jwks-source.js'
-import type { KeyObject } from 'node:crypto'
-import type { JSONWebKeySet, JWK, JWTPayload, ProtectedHeaderParameters } from 'jose'
+import type { JWTPayload, ProtectedHeaderParameters } from 'jose'
 import type { Ctx } from '../context.js'
 import { CliError, isCliError } from '../errors.js'
 import type { IO } from '../io/io.js'
@@ -15,7 +13,7 @@ import {
 import type { ClaimLine } from '../io/render.js'
 import { decodeToken } from '../jwt/decode.js'
 import type { DecodedToken } from '../jwt/decode.js'
-import type { Check, CheckCodes, CheckList, JwksSource } from '../jwt/verify.js'
+import type { Check } from '../jwt/verify.js'
 import { abbreviateToken, excerpt, sanitize } from '../sanitize.js'
 import { assertionFailure, hasAssertions, runAssertions } from './assertions.js'
 import type { Assertions } from './assertions.js'
@@ -27,8 +25,8 @@ import {
   headerGloss,
   opaqueWarning,
 } from './decode-explain.js'
+import type { Keyring } from './decode-verify.js'
 import type { HttpSettings } from './http-settings.js'
-import type { Http } from '../oauth/http.js'
 
 /** Where `--verify` takes keys from; never from the token's own `jku`, `x5u`, `jwk` or `x5c`. */
 export type KeySource =
@@ -87,18 +85,8 @@ export interface DecodeResult {
   failure: CliError | undefined
 }
 
-/** Check names that raise something more precise than `token_invalid`. */
-const DECODE_CODES: CheckCodes = {
-  default: 'token_invalid',
-  key: 'no_matching_key',
-  key_size: 'weak_key',
-}
-
 // security.md JD-2: long values are cut in human output, whole in --json and --claims.
 const MAX_VALUE_CHARS = 500
-// Glosses line up after values up to this long; longer values push their gloss along.
-
-const KEY_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const
 
 const WRAPPERS: [RegExp, string][] = [
   [/^authorization\s*:\s*/iu, 'an "Authorization:" header name'],
@@ -280,340 +268,6 @@ function listWords(items: string[]): string {
     : `${items.slice(0, -1).join(', ')} and ${items.at(-1) ?? ''}`
 }
 
-const JWS_ALGORITHM = /^(?:(?:RS|PS|ES)(?:256|384|512)|EdDSA|Ed25519|ES256K)$/u
-const RSA_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']
-const EC_ALGORITHMS: Record<string, string> = {
-  'P-256': 'ES256',
-  'P-384': 'ES384',
-  'P-521': 'ES512',
-}
-
-/**
- * The JWS algorithms keys may verify: each key's own `alg`, else those its type and curve
- * support. Never `none`, never HMAC: a public key is not a shared secret (security.md IT-2).
- * @see https://www.rfc-editor.org/rfc/rfc8725#section-3.1
- * @see https://www.rfc-editor.org/rfc/rfc7518#section-3.1
- */
-export function allowedAlgorithms(jwks: JSONWebKeySet): string[] {
-  const algorithms = new Set<string>()
-  for (const key of jwks.keys) {
-    if (key.use !== undefined && key.use !== 'sig') continue
-    if (typeof key.alg === 'string') {
-      if (JWS_ALGORITHM.test(key.alg)) algorithms.add(key.alg)
-    } else if (key.kty === 'RSA') {
-      for (const alg of RSA_ALGORITHMS) algorithms.add(alg)
-    } else if (key.kty === 'EC') {
-      const alg = EC_ALGORITHMS[key.crv ?? '']
-      if (alg !== undefined) algorithms.add(alg)
-    } else if (key.kty === 'OKP' && (key.crv === 'Ed25519' || key.crv === 'Ed448')) {
-      algorithms.add('EdDSA')
-      if (key.crv === 'Ed25519') algorithms.add('Ed25519')
-    }
-  }
-  return [...algorithms]
-}
-
-function parseJsonFile(text: string, flag: string, path: string): Record<string, unknown> {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    throw new CliError('usage_error', `${flag} ${path} is not JSON`)
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CliError('usage_error', `${flag} ${path} is not a JSON object`)
-  }
-  return value as Record<string, unknown>
-}
-
-/** The public half of a JWK (a private one is reduced to it), keeping `kid`, `alg` and `use`. */
-async function publicJwk(jwk: Record<string, unknown>, where: string): Promise<JWK> {
-  if (jwk.kty === 'oct') {
-    throw new CliError('usage_error', `${where} is a symmetric (oct) key`, {
-      hint: 'pkce verifies with public keys only, never HMAC with a shared secret',
-    })
-  }
-  if (typeof jwk.alg === 'string' && !JWS_ALGORITHM.test(jwk.alg)) {
-    throw new CliError(
-      'usage_error',
-      `${where} is for alg ${excerpt(jwk.alg, 40)}, not a signature algorithm pkce verifies`,
-    )
-  }
-  const { createPublicKey } = await import('node:crypto')
-  let key: KeyObject
-  try {
-    key = createPublicKey({ key: jwk as never, format: 'jwk' })
-  } catch {
-    throw new CliError('usage_error', `${where} is not a usable RSA, EC or OKP key`)
-  }
-  const kept: JWK = { ...(key.export({ format: 'jwk' }) as JWK) }
-  for (const member of ['kid', 'alg', 'use'] as const) {
-    const value = jwk[member]
-    if (typeof value === 'string') kept[member] = value
-  }
-  return kept
-}
-
-/** `--key-file`: a PEM public key, certificate or private key, a JWK, or a JWKS. */
-async function readKeyFile(path: string): Promise<JSONWebKeySet> {
-  const { readTextFile } = await import('./inputs.js')
-  const text = await readTextFile(path, '--key-file')
-  if (text.trimStart().startsWith('{')) {
-    const json = parseJsonFile(text, '--key-file', path)
-    if (Array.isArray(json.keys)) return readJwks(json, path)
-    return { keys: [await publicJwk(json, `--key-file ${path}`)] }
-  }
-  const { createPublicKey } = await import('node:crypto')
-  let key: KeyObject
-  try {
-    key = createPublicKey(text)
-  } catch {
-    throw new CliError('usage_error', `--key-file ${path} is not a PEM key, a certificate or a JWK`)
-  }
-  try {
-    return { keys: [key.export({ format: 'jwk' })] }
-  } catch {
-    throw new CliError(
-      'usage_error',
-      `--key-file ${path}: ${key.asymmetricKeyType ?? 'this'} keys are not supported`,
-      {
-        hint: 'use an RSA, EC (P-256/384/521) or Ed25519 key',
-      },
-    )
-  }
-}
-
-/**
- * A local JWKS: keys that are not usable public keys are skipped rather than failing the set, and
- * private members are dropped (security.md MD-3).
- */
-async function readJwks(json: Record<string, unknown>, path: string): Promise<JSONWebKeySet> {
-  if (!Array.isArray(json.keys)) {
-    throw new CliError('usage_error', `--jwks-file ${path} has no "keys" array`)
-  }
-  const keys: JWK[] = []
-  for (const key of json.keys as unknown[]) {
-    if (typeof key !== 'object' || key === null || Array.isArray(key)) continue
-    try {
-      keys.push(await publicJwk(key as Record<string, unknown>, path))
-    } catch (error) {
-      if (!isCliError(error)) throw error
-    }
-  }
-  return { keys }
-}
-
-/**
- * The key the user names is the key: a key-file key without a `kid` takes the token's, which
- * jose would otherwise hold against it. A JWKS keeps exact `kid` matching (security.md MD-4).
- */
-function adoptKid(jwks: JSONWebKeySet, kid: unknown): JSONWebKeySet {
-  if (typeof kid !== 'string') return jwks
-  return { keys: jwks.keys.map((key) => (key.kid === undefined ? { ...key, kid } : key)) }
-}
-
-function httpsOrLoopback(url: URL, isLoopbackHost: (host: string) => boolean): boolean {
-  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))
-}
-
-interface Keys {
-  keys: JwksSource
-  /** The issuer the token must name, if one is known. */
-  issuer: string | undefined
-  /** The plain-http loopback URL the keys come from, marked in the output (security.md TL-3). */
-  plainHttp: string | undefined
-}
-
-/** Finds keys for each token, sharing files, fetches and discoveries across the run. */
-function createKeyring(settings: VerifySettings, ctx: Ctx) {
-  const sources = new Map<string, JwksSource>()
-  let http: Promise<Http> | undefined
-  const getHttp = (): Promise<Http> => {
-    http ??= import('./http-settings.js').then(({ createCommandHttp }) =>
-      createCommandHttp(settings.http, ctx),
-    )
-    return http
-  }
-  const fromUri = (url: URL): JwksSource =>
-    cachedJwks(async () => {
-      const { jwksRequest, processJwksResponse } = await import('../oauth/jwks.js')
-      ctx.reporter.step(`fetching the JWKS from ${url.href}`)
-      return processJwksResponse(await jwksRequest(url.href, await getHttp()))
-    })
-  const cached = (key: string, make: () => JwksSource): JwksSource => {
-    let source = sources.get(key)
-    if (source === undefined) {
-      source = make()
-      sources.set(key, source)
-    }
-    return source
-  }
-  const once = (load: () => Promise<JSONWebKeySet>): JwksSource => {
-    let loaded: Promise<JSONWebKeySet> | undefined
-    return () => (loaded ??= load())
-  }
-
-  return async (
-    { header, payload }: { header: ProtectedHeaderParameters; payload: JWTPayload },
-    list: CheckList,
-  ): Promise<Keys> => {
-    const source = settings.keys
-    switch (source.kind) {
-      case 'key_file': {
-        const file = cached('key_file', () => once(() => readKeyFile(source.path)))
-        return {
-          keys: async (refresh) => adoptKid(await file(refresh), header.kid),
-          issuer: settings.issuer,
-          plainHttp: undefined,
-        }
-      }
-      case 'jwks_file':
-        return {
-          keys: cached('jwks_file', () =>
-            once(async () => {
-              const { readTextFile } = await import('./inputs.js')
-              const text = await readTextFile(source.path, '--jwks-file')
-              return readJwks(parseJsonFile(text, '--jwks-file', source.path), source.path)
-            }),
-          ),
-          issuer: settings.issuer,
-          plainHttp: undefined,
-        }
-      case 'jwks_uri':
-        return {
-          keys: cached(`uri ${source.url.href}`, () => fromUri(source.url)),
-          issuer: settings.issuer,
-          plainHttp: source.url.protocol === 'http:' ? source.url.href : undefined,
-        }
-      case 'discovery':
-        break
-    }
-    const { isLoopbackHost } = await import('../oauth/endpoint.js')
-    const issuer = settings.issuer ?? payload.iss
-    const hint = 'pass --issuer <url>, or the keys: --jwks-uri, --jwks-file or --key-file'
-    if (typeof issuer !== 'string')
-      list.fail('iss', 'the token has no iss, so its keys cannot be discovered', hint)
-    let url: URL | undefined
-    try {
-      url = new URL(issuer)
-    } catch {
-      url = undefined
-    }
-    if (url === undefined || !httpsOrLoopback(url, isLoopbackHost)) {
-      list.fail(
-        'iss',
-        `iss ${excerpt(JSON.stringify(issuer), 120)} is not an https URL, so its keys cannot be discovered`,
-        hint,
-      )
-    }
-    const keys = cached(`issuer ${issuer}`, () =>
-      cachedJwks(async () => {
-        const { discover } = await import('../oauth/discovery.js')
-        ctx.reporter.step(`discovering ${excerpt(issuer)}`)
-        const as = await discover(issuer, await getHttp())
-        if (as.jwks_uri === undefined) {
-          throw new CliError(
-            'metadata_invalid',
-            'the metadata has no jwks_uri, so tokens cannot be verified',
-            {
-              stage: 'validate',
-            },
-          )
-        }
-        const { jwksRequest, processJwksResponse } = await import('../oauth/jwks.js')
-        ctx.reporter.step(`fetching the JWKS from ${excerpt(as.jwks_uri)}`)
-        return processJwksResponse(await jwksRequest(as.jwks_uri, await getHttp()))
-      }),
-    )
-    return { keys, issuer, plainHttp: url.protocol === 'http:' ? url.href : undefined }
-  }
-}
-
-type Keyring = ReturnType<typeof createKeyring>
-
-async function verifyDecoded(
-  token: string,
-  decoded: DecodedToken,
-  settings: VerifySettings,
-  keyring: Keyring,
-  context: { ctx: Ctx; checks: Check[]; warn: (code: string, message: string) => void },
-): Promise<void> {
-  const { CheckList, verifyJwt } = await import('../jwt/verify.js')
-  const list: CheckList = new CheckList(context.checks, DECODE_CODES, 'token')
-  if (decoded.kind === 'opaque') {
-    list.fail('format', 'the token is opaque, not a JWT: there is no signature to verify')
-  }
-  if (decoded.kind === 'jwe') {
-    list.fail('format', 'the token is encrypted (JWE); pkce verifies signed JWTs only')
-  }
-  if (decoded.kind === 'unsecured') {
-    list.fail(
-      'alg',
-      'alg "none": the token has no signature, so nothing can be verified',
-      'RFC 8725 §3.2: never accept "none"',
-    )
-  }
-  const { header, payload } = decoded
-  for (const name of KEY_HEADERS) {
-    if (header[name] !== undefined) {
-      context.warn(
-        'key_header_ignored',
-        `the token's ${name} header was ignored: keys come only from --jwks-uri, --jwks-file, --key-file or discovery`,
-      )
-    }
-  }
-  if (header.typ !== undefined && typeof header.typ !== 'string') {
-    list.fail('typ', 'typ is not a string')
-  }
-  const { keys, issuer, plainHttp } = await keyring({ header, payload }, list)
-  if (plainHttp !== undefined) {
-    context.warn(
-      'insecure_loopback_issuer',
-      `keys come over plain http from the loopback host ${excerpt(plainHttp)}`,
-    )
-  }
-  if (settings.issuer === undefined && settings.keys.kind === 'discovery') {
-    context.warn(
-      'issuer_from_token',
-      `the keys were found through the token's own iss (${excerpt(issuer ?? '')}); pass --issuer to pin the issuer you trust`,
-    )
-  }
-  const algorithms = allowedAlgorithms(await keys(false))
-  if (algorithms.length === 0) {
-    list.fail(
-      'key',
-      'no usable public signing key (RSA, EC or OKP) was found',
-      'check the JWKS or key file',
-    )
-  }
-  try {
-    await verifyJwt(
-      token,
-      header,
-      payload,
-      {
-        keys,
-        algorithms,
-        issuer,
-        audience: settings.audience,
-        now: context.ctx.now(),
-        clockToleranceSeconds: settings.clockToleranceSeconds,
-        // No context says which kind of JWT this must be, so any typ is accepted.
-        typ: [typeof header.typ === 'string' ? header.typ.toLowerCase() : undefined],
-        requiredClaims: [],
-      },
-      list,
-    )
-  } catch (error) {
-    if (isCliError(error)) throw error
-    // jose throws a TypeError for keys it refuses, such as RSA under 2048 bits (security.md MD-5).
-    list.fail(
-      'key',
-      `the key cannot verify this token: ${excerpt(String((error as Error).message ?? error), 160)}`,
-    )
-  }
-}
-
 function errorMember(error: CliError): NonNullable<TokenReport['error']> {
   return error.hint === undefined
     ? { code: error.code, message: error.message }
@@ -684,6 +338,7 @@ async function decodeOne(
   let error: CliError | undefined
   if (options.verify !== undefined && context.keyring !== undefined) {
     try {
+      const { verifyDecoded } = await import('./decode-verify.js')
       await verifyDecoded(input.token, decoded, options.verify, context.keyring, {
         ctx,
         checks: report.checks,
@@ -726,7 +381,10 @@ function withoutOutcome(report: TokenReport): Record<string, unknown> {
  */
 export async function runDecode(opts: DecodeOptions, ctx: Ctx): Promise<DecodeResult> {
   const inputs = await readInputs(opts.inputs, ctx)
-  const keyring = opts.verify === undefined ? undefined : createKeyring(opts.verify, ctx)
+  const keyring =
+    opts.verify === undefined
+      ? undefined
+      : (await import('./decode-verify.js')).createKeyring(opts.verify, ctx)
   const entries: DecodedEntry[] = []
   let failure: CliError | undefined
   for (const [index, input] of inputs.entries()) {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import type { Ctx } from '../context.js'
 import { colorsFor } from './color.js'
 import type { ColorLevel } from './color.js'
@@ -30,7 +29,8 @@ export async function systemContext(version: string): Promise<Ctx> {
       await openBrowser(url, { command, env })
     },
     now: () => new Date(),
-    random: (bytes) => new Uint8Array(randomBytes(bytes)),
+    // Web Crypto's CSPRNG is a global: no module to load for commands that never draw from it.
+    random: (bytes) => crypto.getRandomValues(new Uint8Array(bytes)),
     env,
     platform: process.platform,
     signal: controller.signal,

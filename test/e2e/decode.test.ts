@@ -17,6 +17,10 @@ const HEAVY: [string, RegExp][] = [
   ['oidc-provider', /\/node_modules\/oidc-provider\//u],
   ['the loopback server', /\/dist\/net\/loopback\.js$/u],
   ['jose/jwt/verify', /\/node_modules\/jose\/dist\/[^/]+\/jwt\/verify\.js$/u],
+  ['the verify code', /\/dist\/commands\/decode-verify\.js$/u],
+  ['the JWKS cache', /\/dist\/jwt\/jwks-source\.js$/u],
+  ['the endpoint rules', /\/dist\/oauth\/endpoint\.js$/u],
+  ['the sandbox options', /\/dist\/cli\/sandbox-options\.js$/u],
 ]
 
 let dir = ''
@@ -98,7 +102,7 @@ describe('pkce decode, the built bin', () => {
     expect(failed.stderr).toMatch(/^error: assertion failed: token\.expect_valid_for: expires in /u)
   })
 
-  it('a plain decode loads neither undici, open, oidc-provider, the loopback server nor jose/jwt/verify', async () => {
+  it("a plain decode loads none of undici, open, oidc-provider, the loopback server, jose/jwt/verify or pkce's verify code", async () => {
     const modules = await loadedModules(['decode', token], 'plain')
     expect(modules.some((url) => url.endsWith('/dist/commands/decode.js'))).toBe(true)
     for (const [name, pattern] of HEAVY) {
@@ -115,6 +119,7 @@ describe('pkce decode, the built bin', () => {
       'verify',
     )
     expect(modules.some((url) => HEAVY[4]![1].test(url))).toBe(true)
+    expect(modules.some((url) => HEAVY[5]![1].test(url))).toBe(true)
     expect(modules.filter((url) => HEAVY[0]![1].test(url))).toEqual([])
   })
 })
