@@ -103,6 +103,15 @@ export async function tokenErrorFrom(response: Response): Promise<CliError | und
 }
 
 /**
+ * RFC 6749 Appendix A.12 and A.17: `access-token` and `refresh-token` are `1*VSCHAR`, printable
+ * ASCII; an ID token, a JWS compact serialization, is narrower still (RFC 7515 §7.1). Anything else
+ * (an escape sequence, a newline) would reach a terminal or a CI log raw under `--print`.
+ */
+const VSCHAR = /^[\x20-\x7e]+$/u
+const OUTSIDE_VSCHAR = (name: string): string =>
+  `has ${name.startsWith('refresh') ? 'a' : 'an'} ${name} with characters outside printable ASCII (RFC 6749 Appendix A: 1*VSCHAR)`
+
+/**
  * Validates a token response: HTTP 200, a JSON content type (security.md D-3), a JSON object with
  * a non-empty `access_token`, a `token_type` of Bearer or DPoP, and well-typed optional members.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
@@ -145,6 +154,7 @@ export async function processTokenResponse(
   if (typeof body.access_token !== 'string' || body.access_token === '') {
     throw invalid('has no access_token')
   }
+  if (!VSCHAR.test(body.access_token)) throw invalid(OUTSIDE_VSCHAR('access_token'))
   if (typeof body.token_type !== 'string' || !/^(bearer|dpop)$/iu.test(body.token_type)) {
     throw invalid(
       `has token_type ${JSON.stringify(typeof body.token_type === 'string' ? excerpt(body.token_type, 40) : body.token_type)}; expected Bearer or DPoP`,
@@ -166,6 +176,7 @@ export async function processTokenResponse(
     const value = body[name]
     if (value === undefined) continue
     if (typeof value !== 'string') throw invalid(`has a ${name} that is not a string`)
+    if (name !== 'scope' && !VSCHAR.test(value)) throw invalid(OUTSIDE_VSCHAR(name))
     tokens[name] = value
   }
   if (expect.idToken && tokens.id_token === undefined) {

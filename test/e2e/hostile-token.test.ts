@@ -71,6 +71,26 @@ describe.concurrent('pkce login against a hostile server: the token endpoint', (
     expectOneExchange(run)
   })
 
+  it('SO-4: an access_token with an escape sequence and a workflow command is refused, exit 4, nothing printed raw', async () => {
+    const hostileToken = 'at\u001b]8;;https://evil.example\u0007\n::warning::injected'
+    const run = await loginAgainst(
+      {
+        token: (_request, response) =>
+          sendJson(response, 200, { access_token: hostileToken, token_type: 'Bearer' }),
+      },
+      ['--print', 'access_token'],
+      { json: false },
+    )
+    expect(run.code).toBe(4)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toContain(
+      'error: the token response has an access_token with characters outside printable ASCII (RFC 6749 Appendix A: 1*VSCHAR)\n',
+    )
+    expect(run.stderr).not.toContain('\u001b')
+    expect(run.stderr).not.toContain('::warning::')
+    expectOneExchange(run)
+  })
+
   it('D-3: a 200 JSON body labelled text/plain is token_response_not_json, exit 4, the token masked', async () => {
     const body = JSON.stringify({ access_token: 'at-0123456789', token_type: 'Bearer' })
     const run = await loginAgainst({ token: reply(200, 'text/plain', body) })

@@ -144,6 +144,26 @@ describe('processTokenResponse() https://www.rfc-editor.org/rfc/rfc6749#section-
       'token_response_invalid',
       'the token response has a refresh_token that is not a string',
     ],
+    [
+      { access_token: 'AT\u001b]8;;https://evil.example\u0007', token_type: 'Bearer' },
+      'token_response_invalid',
+      'the token response has an access_token with characters outside printable ASCII (RFC 6749 Appendix A: 1*VSCHAR)',
+    ],
+    [
+      { access_token: 'AT', token_type: 'Bearer', refresh_token: 'RT\n::warning::injected' },
+      'token_response_invalid',
+      'the token response has a refresh_token with characters outside printable ASCII (RFC 6749 Appendix A: 1*VSCHAR)',
+    ],
+    [
+      { access_token: 'AT', token_type: 'Bearer', refresh_token: '' },
+      'token_response_invalid',
+      'the token response has a refresh_token with characters outside printable ASCII (RFC 6749 Appendix A: 1*VSCHAR)',
+    ],
+    [
+      { access_token: 'AT', token_type: 'Bearer', id_token: 'a.b.c\u00e9' },
+      'token_response_invalid',
+      'the token response has an id_token with characters outside printable ASCII (RFC 6749 Appendix A: 1*VSCHAR)',
+    ],
   ])('%j → %s', async (body, code, message) => {
     const error = await failure(json(body))
     expect({ code: error.code, message: error.message }).toEqual({ code, message })
