@@ -4,4 +4,6 @@ export default function setup(): void {
     if (name.startsWith('PKCE_')) delete process.env[name]
   }
   delete process.env.NODE_EXTRA_CA_CERTS
+  // Set on GitHub's runners; a test that wants the ::add-mask:: lines sets it itself.
+  delete process.env.GITHUB_ACTIONS
 }

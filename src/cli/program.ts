@@ -100,6 +100,11 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
     const { toLoginOptions } = await import('./options.js')
     const { runLogin, renderLogin } = await import('../commands/login.js')
     const result = await runLogin(await toLoginOptions(raw, ctx), ctx)
+    const { access_token, id_token, refresh_token } = result.tokens
+    if (raw.print !== undefined || raw.json === true || raw.showTokens === true) {
+      const { maskForGitHubActions } = await import('./ci-mask.js')
+      maskForGitHubActions([access_token, id_token, refresh_token], ctx)
+    }
     if (raw.print !== undefined) {
       const value = result.tokens[raw.print]
       if (value === null) {

@@ -21,6 +21,7 @@ const HEAVY: [string, RegExp][] = [
   ['the JWKS cache', /\/dist\/jwt\/jwks-source\.js$/u],
   ['the endpoint rules', /\/dist\/oauth\/endpoint\.js$/u],
   ['the sandbox options', /\/dist\/cli\/sandbox-options\.js$/u],
+  ['the GitHub Actions masks', /\/dist\/cli\/ci-mask\.js$/u],
 ]
 
 let dir = ''

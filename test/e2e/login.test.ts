@@ -214,6 +214,40 @@ describe.concurrent('pkce login against the sandbox tenant over HTTPS', () => {
     expect(run.stdout).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/)
   })
 
+  it('SO-7: under GitHub Actions, --print first masks every token on stderr; stdout stays the token', async () => {
+    const args = [
+      ...publicLogin().slice(1),
+      '--port',
+      '0',
+      '--browser',
+      BROWSER,
+      '--scope',
+      'openid offline_access',
+      '--audience',
+      DEFAULT_AUDIENCE,
+    ]
+    const options = { env: { ...tenant.env, GITHUB_ACTIONS: 'true' }, timeoutMs: 30_000 }
+    const run = await runCli(['login', ...args, '--json'], options)
+    expect(run.code).toBe(0)
+    const tokens = jsonOf(run).tokens as Record<string, string>
+    const masks = run.stderr.split('\n').filter((line) => line.startsWith('::add-mask::'))
+    expect(masks).toEqual([
+      `::add-mask::${tokens.access_token}`,
+      `::add-mask::${tokens.id_token}`,
+      `::add-mask::${tokens.refresh_token}`,
+    ])
+    const printed = await runCli(['login', ...args, '--print', 'access_token'], options)
+    expect(printed.code).toBe(0)
+    expect(printed.stdout).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/)
+    expect(printed.stderr).toContain(`\n::add-mask::${printed.stdout}`)
+    const human = await runCli(['login', ...args], options)
+    expect(human.code).toBe(0)
+    expect(human.stderr).not.toContain('::add-mask::')
+    const outside = await runCli(['login', ...args, '--json'], { ...options, env: tenant.env })
+    expect(outside.code).toBe(0)
+    expect(outside.stderr).not.toContain('::add-mask::')
+  })
+
   it('consent denied: exit 3 with access_denied, and no token request', async () => {
     const run = await login(
       ['--client-id', DEFAULT_CLIENT_IDS.public, '--json', '--verbose'],
