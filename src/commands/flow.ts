@@ -12,6 +12,7 @@ import type { DpopKey, DpopProofRecord } from '../oauth/dpop.js'
 import type { Http } from '../oauth/http.js'
 import { parEndpoint, processParResponse, pushedAuthorizationRequest } from '../oauth/par.js'
 import { challengeS256, generateCodeVerifier, generateRandomValue } from '../oauth/pkce.js'
+import { internalEndpointWarnings } from './endpoint-addresses.js'
 import type { HttpSettings } from './http-settings.js'
 import { createCommandHttp } from './http-settings.js'
 
@@ -150,6 +151,9 @@ export async function discoverServer(
   }
   ctx.reporter.step(`Discovering ${issuer}`)
   const as = await discover(issuer, flow.http)
+  for (const message of await internalEndpointWarnings(as)) {
+    flow.warn('endpoint_internal_address', message)
+  }
   flow.lap('discovery')
   const methods = as.code_challenge_methods_supported
   if (methods !== undefined && !methods.includes('S256')) {

@@ -22,7 +22,8 @@ export interface AuthorizationServer {
   scopes_supported?: string[]
 }
 
-const ENDPOINTS = [
+/** The metadata members that are URLs `pkce` may send requests to. */
+export const ENDPOINTS = [
   'authorization_endpoint',
   'token_endpoint',
   'jwks_uri',

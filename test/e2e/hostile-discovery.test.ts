@@ -37,6 +37,15 @@ describe.concurrent('pkce login against a hostile server: discovery', () => {
     expect(checks).toContain('id_token.nonce true')
   })
 
+  it('MD-6: an endpoint on a link-local address is endpoint_internal_address, a warning, and never requested', async () => {
+    const revoke = 'https://169.254.169.254/latest/meta-data/'
+    const run = await loginAgainst({ metadata: (m) => ({ ...m, revocation_endpoint: revoke }) })
+    expect(run.code).toBe(0)
+    const message = `revocation_endpoint ${revoke} is on 169.254.169.254, a link-local address, unlike the issuer: check that the metadata is the server's own`
+    expect(run.stderr).toContain(`warning: ${message} (endpoint_internal_address)\n`)
+    expect(run.doc.warnings).toContainEqual({ code: 'endpoint_internal_address', message })
+  })
+
   for (const [label, issuer] of [
     ['no trailing slash', (origin: string) => origin],
     ['another path', (origin: string) => `${origin}/tenant/`],
