@@ -1,13 +1,19 @@
+import { createPublicKey } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import type { JSONWebKeySet, JWK, JWTPayload, ProtectedHeaderParameters } from 'jose'
 import type { Ctx } from '../context.js'
 import { CliError, isCliError } from '../errors.js'
 import type { DecodedToken } from '../jwt/decode.js'
 import { cachedJwks } from '../jwt/jwks-source.js'
-import type { Check, CheckCodes, CheckList, JwksSource } from '../jwt/verify.js'
+import { CheckList, verifyJwt } from '../jwt/verify.js'
+import type { Check, CheckCodes, JwksSource } from '../jwt/verify.js'
+import { discover } from '../oauth/discovery.js'
+import { isLoopbackHost } from '../oauth/endpoint.js'
 import type { Http } from '../oauth/http.js'
+import { jwksRequest, processJwksResponse } from '../oauth/jwks.js'
 import { excerpt } from '../sanitize.js'
 import type { VerifySettings } from './decode.js'
+import { readTextFile } from './inputs.js'
 
 // `pkce decode --verify`: where keys come from and how each token is checked against them. Loaded
 // only when verifying, so a plain decode pays for none of it.
@@ -68,7 +74,7 @@ function parseJsonFile(text: string, flag: string, path: string): Record<string,
 }
 
 /** The public half of a JWK (a private one is reduced to it), keeping `kid`, `alg` and `use`. */
-async function publicJwk(jwk: Record<string, unknown>, where: string): Promise<JWK> {
+function publicJwk(jwk: Record<string, unknown>, where: string): JWK {
   if (jwk.kty === 'oct') {
     throw new CliError('usage_error', `${where} is a symmetric (oct) key`, {
       hint: 'pkce verifies with public keys only, never HMAC with a shared secret',
@@ -80,7 +86,6 @@ async function publicJwk(jwk: Record<string, unknown>, where: string): Promise<J
       `${where} is for alg ${excerpt(jwk.alg, 40)}, not a signature algorithm pkce verifies`,
     )
   }
-  const { createPublicKey } = await import('node:crypto')
   let key: KeyObject
   try {
     key = createPublicKey({ key: jwk as never, format: 'jwk' })
@@ -97,14 +102,12 @@ async function publicJwk(jwk: Record<string, unknown>, where: string): Promise<J
 
 /** `--key-file`: a PEM public key, certificate or private key, a JWK, or a JWKS. */
 async function readKeyFile(path: string): Promise<JSONWebKeySet> {
-  const { readTextFile } = await import('./inputs.js')
   const text = await readTextFile(path, '--key-file')
   if (text.trimStart().startsWith('{')) {
     const json = parseJsonFile(text, '--key-file', path)
     if (Array.isArray(json.keys)) return readJwks(json, path)
-    return { keys: [await publicJwk(json, `--key-file ${path}`)] }
+    return { keys: [publicJwk(json, `--key-file ${path}`)] }
   }
-  const { createPublicKey } = await import('node:crypto')
   let key: KeyObject
   try {
     key = createPublicKey(text)
@@ -128,7 +131,7 @@ async function readKeyFile(path: string): Promise<JSONWebKeySet> {
  * A local JWKS: keys that are not usable public keys are skipped rather than failing the set, and
  * private members are dropped (security.md MD-3).
  */
-async function readJwks(json: Record<string, unknown>, path: string): Promise<JSONWebKeySet> {
+function readJwks(json: Record<string, unknown>, path: string): JSONWebKeySet {
   if (!Array.isArray(json.keys)) {
     throw new CliError('usage_error', `--jwks-file ${path} has no "keys" array`)
   }
@@ -136,7 +139,7 @@ async function readJwks(json: Record<string, unknown>, path: string): Promise<JS
   for (const key of json.keys as unknown[]) {
     if (typeof key !== 'object' || key === null || Array.isArray(key)) continue
     try {
-      keys.push(await publicJwk(key as Record<string, unknown>, path))
+      keys.push(publicJwk(key as Record<string, unknown>, path))
     } catch (error) {
       if (!isCliError(error)) throw error
     }
@@ -153,7 +156,7 @@ function adoptKid(jwks: JSONWebKeySet, kid: unknown): JSONWebKeySet {
   return { keys: jwks.keys.map((key) => (key.kid === undefined ? { ...key, kid } : key)) }
 }
 
-function httpsOrLoopback(url: URL, isLoopbackHost: (host: string) => boolean): boolean {
+function httpsOrLoopback(url: URL): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))
 }
 
@@ -177,7 +180,6 @@ export function createKeyring(settings: VerifySettings, ctx: Ctx) {
   }
   const fromUri = (url: URL): JwksSource =>
     cachedJwks(async () => {
-      const { jwksRequest, processJwksResponse } = await import('../oauth/jwks.js')
       ctx.reporter.step(`fetching the JWKS from ${url.href}`)
       return processJwksResponse(await jwksRequest(url.href, await getHttp()))
     })
@@ -194,10 +196,10 @@ export function createKeyring(settings: VerifySettings, ctx: Ctx) {
     return () => (loaded ??= load())
   }
 
-  return async (
+  return (
     { header, payload }: { header: ProtectedHeaderParameters; payload: JWTPayload },
     list: CheckList,
-  ): Promise<Keys> => {
+  ): Keys => {
     const source = settings.keys
     switch (source.kind) {
       case 'key_file': {
@@ -212,7 +214,6 @@ export function createKeyring(settings: VerifySettings, ctx: Ctx) {
         return {
           keys: cached('jwks_file', () =>
             once(async () => {
-              const { readTextFile } = await import('./inputs.js')
               const text = await readTextFile(source.path, '--jwks-file')
               return readJwks(parseJsonFile(text, '--jwks-file', source.path), source.path)
             }),
@@ -229,7 +230,6 @@ export function createKeyring(settings: VerifySettings, ctx: Ctx) {
       case 'discovery':
         break
     }
-    const { isLoopbackHost } = await import('../oauth/endpoint.js')
     const issuer = settings.issuer ?? payload.iss
     const hint = 'pass --issuer <url>, or the keys: --jwks-uri, --jwks-file or --key-file'
     if (typeof issuer !== 'string')
@@ -240,7 +240,7 @@ export function createKeyring(settings: VerifySettings, ctx: Ctx) {
     } catch {
       url = undefined
     }
-    if (url === undefined || !httpsOrLoopback(url, isLoopbackHost)) {
+    if (url === undefined || !httpsOrLoopback(url)) {
       list.fail(
         'iss',
         `iss ${excerpt(JSON.stringify(issuer), 120)} is not an https URL, so its keys cannot be discovered`,
@@ -249,7 +249,6 @@ export function createKeyring(settings: VerifySettings, ctx: Ctx) {
     }
     const keys = cached(`issuer ${issuer}`, () =>
       cachedJwks(async () => {
-        const { discover } = await import('../oauth/discovery.js')
         ctx.reporter.step(`discovering ${excerpt(issuer)}`)
         const as = await discover(issuer, await getHttp())
         if (as.jwks_uri === undefined) {
@@ -261,7 +260,6 @@ export function createKeyring(settings: VerifySettings, ctx: Ctx) {
             },
           )
         }
-        const { jwksRequest, processJwksResponse } = await import('../oauth/jwks.js')
         ctx.reporter.step(`fetching the JWKS from ${excerpt(as.jwks_uri)}`)
         return processJwksResponse(await jwksRequest(as.jwks_uri, await getHttp()))
       }),
@@ -279,7 +277,6 @@ export async function verifyDecoded(
   keyring: Keyring,
   context: { ctx: Ctx; checks: Check[]; warn: (code: string, message: string) => void },
 ): Promise<void> {
-  const { CheckList, verifyJwt } = await import('../jwt/verify.js')
   const list: CheckList = new CheckList(context.checks, DECODE_CODES, 'token')
   if (decoded.kind === 'opaque') {
     list.fail('format', 'the token is opaque, not a JWT: there is no signature to verify')
@@ -306,7 +303,7 @@ export async function verifyDecoded(
   if (header.typ !== undefined && typeof header.typ !== 'string') {
     list.fail('typ', 'typ is not a string')
   }
-  const { keys, issuer, plainHttp } = await keyring({ header, payload }, list)
+  const { keys, issuer, plainHttp } = keyring({ header, payload }, list)
   if (plainHttp !== undefined) {
     context.warn(
       'insecure_loopback_issuer',
