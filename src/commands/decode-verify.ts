@@ -169,7 +169,7 @@ interface Keys {
 }
 
 /** Finds keys for each token, sharing files, fetches and discoveries across the run. */
-export function createKeyring(settings: VerifySettings, ctx: Ctx) {
+function createKeyring(settings: VerifySettings, ctx: Ctx) {
   const sources = new Map<string, JwksSource>()
   let http: Promise<Http> | undefined
   const getHttp = (): Promise<Http> => {
@@ -268,14 +268,30 @@ export function createKeyring(settings: VerifySettings, ctx: Ctx) {
   }
 }
 
-export type Keyring = ReturnType<typeof createKeyring>
+type Keyring = ReturnType<typeof createKeyring>
 
-export async function verifyDecoded(
+/** Where one token's checks and warnings go. */
+export interface VerifyReport {
+  checks: Check[]
+  warn: (code: string, message: string) => void
+}
+
+/** Verifies one decoded token; a failed check throws, after it is in the report. */
+export type Verifier = (token: string, decoded: DecodedToken, report: VerifyReport) => Promise<void>
+
+/** The run's verifier: one keyring, so files, fetches and discoveries are shared across tokens. */
+export function createVerifier(settings: VerifySettings, ctx: Ctx): Verifier {
+  const keyring = createKeyring(settings, ctx)
+  return (token, decoded, report) =>
+    verifyDecoded(token, decoded, settings, keyring, { ctx, ...report })
+}
+
+async function verifyDecoded(
   token: string,
   decoded: DecodedToken,
   settings: VerifySettings,
   keyring: Keyring,
-  context: { ctx: Ctx; checks: Check[]; warn: (code: string, message: string) => void },
+  context: VerifyReport & { ctx: Ctx },
 ): Promise<void> {
   const list: CheckList = new CheckList(context.checks, DECODE_CODES, 'token')
   if (decoded.kind === 'opaque') {

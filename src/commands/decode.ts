@@ -25,7 +25,7 @@ import {
   headerGloss,
   opaqueWarning,
 } from './decode-explain.js'
-import type { Keyring } from './decode-verify.js'
+import type { Verifier } from './decode-verify.js'
 import type { HttpSettings } from './http-settings.js'
 
 /** Where `--verify` takes keys from; never from the token's own `jku`, `x5u`, `jwk` or `x5c`. */
@@ -278,7 +278,7 @@ async function decodeOne(
   input: Input,
   position: { index: number; count: number },
   options: DecodeOptions,
-  context: { ctx: Ctx; keyring: Keyring | undefined },
+  context: { ctx: Ctx; verifier: Verifier | undefined },
 ): Promise<{ entry: DecodedEntry; error: CliError | undefined }> {
   const { ctx } = context
   const now = ctx.now()
@@ -336,14 +336,9 @@ async function decodeOne(
   }
 
   let error: CliError | undefined
-  if (options.verify !== undefined && context.keyring !== undefined) {
+  if (context.verifier !== undefined) {
     try {
-      const { verifyDecoded } = await import('./decode-verify.js')
-      await verifyDecoded(input.token, decoded, options.verify, context.keyring, {
-        ctx,
-        checks: report.checks,
-        warn,
-      })
+      await context.verifier(input.token, decoded, { checks: report.checks, warn })
       entry.verification = 'passed'
     } catch (caught) {
       if (!isCliError(caught)) throw caught
@@ -381,16 +376,16 @@ function withoutOutcome(report: TokenReport): Record<string, unknown> {
  */
 export async function runDecode(opts: DecodeOptions, ctx: Ctx): Promise<DecodeResult> {
   const inputs = await readInputs(opts.inputs, ctx)
-  const keyring =
+  const verifier =
     opts.verify === undefined
       ? undefined
-      : (await import('./decode-verify.js')).createKeyring(opts.verify, ctx)
+      : (await import('./decode-verify.js')).createVerifier(opts.verify, ctx)
   const entries: DecodedEntry[] = []
   let failure: CliError | undefined
   for (const [index, input] of inputs.entries()) {
     const { entry, error } = await decodeOne(input, { index, count: inputs.length }, opts, {
       ctx,
-      keyring,
+      verifier,
     })
     entries.push(entry)
     if (error !== undefined && failure === undefined) {
