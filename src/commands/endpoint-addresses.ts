@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { ENDPOINTS } from '../oauth/discovery.js'
 import type { AuthorizationServer } from '../oauth/discovery.js'
-import { internalAddressKind } from '../oauth/endpoint.js'
+import { bareHost, internalAddressKind } from '../oauth/endpoint.js'
 import { excerpt } from '../sanitize.js'
 
 /** Every address a host name resolves to; an IP literal is its own. */
@@ -12,7 +12,7 @@ const systemResolve: ResolveHost = async (hostname) =>
   (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address)
 
 async function addressesOf(hostname: string, resolve: ResolveHost): Promise<string[]> {
-  const host = hostname.replace(/^\[|\]$/gu, '')
+  const host = bareHost(hostname)
   if (isIP(host) !== 0) return [host]
   // A host that does not resolve is for the request itself to report, with its own error code.
   return resolve(host).catch(() => [])
@@ -38,12 +38,19 @@ export async function internalEndpointWarnings(
     return url.hostname === issuerHost ? [] : [{ name, url }]
   })
   if (elsewhere.length === 0) return []
+  // Endpoints often share a host: each name is looked up once.
+  const lookups = new Map<string, Promise<string[]>>()
+  const addresses = (hostname: string): Promise<string[]> => {
+    let found = lookups.get(hostname)
+    if (found === undefined) lookups.set(hostname, (found = addressesOf(hostname, resolve)))
+    return found
+  }
   const issuerKinds = new Set(
-    (await addressesOf(issuerHost, resolve)).map((address) => internalAddressKind(address)),
+    (await addresses(issuerHost)).map((address) => internalAddressKind(address)),
   )
   const warnings: string[] = []
   for (const { name, url } of elsewhere) {
-    for (const address of await addressesOf(url.hostname, resolve)) {
+    for (const address of await addresses(url.hostname)) {
       const kind = internalAddressKind(address)
       if (kind === undefined || issuerKinds.has(kind)) continue
       warnings.push(

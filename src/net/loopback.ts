@@ -2,7 +2,7 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { CliError } from '../errors.js'
-import { isLoopbackHost } from '../oauth/endpoint.js'
+import { bareHost, isLoopbackHost } from '../oauth/endpoint.js'
 import { sanitize } from '../sanitize.js'
 
 export interface LoopbackOptions {
@@ -73,7 +73,7 @@ function listen(server: Server, host: string, port: number): Promise<number> {
 }
 
 function bindHosts(hostname: string): string[] {
-  const host = hostname.replace(/^\[|\]$/gu, '')
+  const host = bareHost(hostname)
   // RFC 8252 §8.3: a `localhost` redirect may resolve to either family; bind both, never a wildcard.
   return host === 'localhost' ? ['127.0.0.1', '::1'] : [host]
 }

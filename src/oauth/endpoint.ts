@@ -1,8 +1,13 @@
 import { BlockList, isIP } from 'node:net'
 
+/** A URL's `hostname` without the brackets of an IPv6 literal (`[::1]` → `::1`). */
+export function bareHost(hostname: string): string {
+  return hostname.replace(/^\[|\]$/gu, '')
+}
+
 /** 127.0.0.0/8, ::1 and `localhost`: the hosts plain `http` may reach (security.md HC-4, TL-3). */
 export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/gu, '').toLowerCase()
+  const host = bareHost(hostname).toLowerCase()
   if (host === 'localhost' || host === '::1') return true
   return isIP(host) === 4 && host.startsWith('127.')
 }

@@ -36,17 +36,21 @@ describe('internalEndpointWarnings() (security.md MD-6)', () => {
     expect(resolve.asked).toEqual([])
   })
 
-  it('warns for an endpoint on another host that resolves to a private address', async () => {
+  it('warns for endpoints on another host that resolves to a private address, looking it up once', async () => {
     const resolve = resolver({
       'acme.eu.auth0.com': ['104.18.1.1'],
       'keys.internal.example': ['203.0.113.9', '10.1.2.3'],
     })
     const as = server('https://acme.eu.auth0.com/', {
       jwks_uri: 'https://keys.internal.example/jwks.json',
+      userinfo_endpoint: 'https://keys.internal.example/userinfo',
     })
     expect(await internalEndpointWarnings(as, resolve)).toEqual([
       "jwks_uri https://keys.internal.example/jwks.json is on 10.1.2.3, a private address, unlike the issuer: check that the metadata is the server's own",
+      "userinfo_endpoint https://keys.internal.example/userinfo is on 10.1.2.3, a private address, unlike the issuer: check that the metadata is the server's own",
     ])
+    // Two endpoints on one host: one lookup.
+    expect(resolve.asked).toEqual(['acme.eu.auth0.com', 'keys.internal.example'])
   })
 
   it('warns for a link-local or loopback IP literal without asking DNS for it', async () => {
