@@ -498,7 +498,9 @@ export async function loginAgainst(
     return { ...run, server, doc, browserRuns, pages, cwdEntries }
   } finally {
     if (options.server === undefined) await server.close()
-    await rm(cwd, { recursive: true, force: true })
+    // The scripted browser outlives the CLI by a moment (it logs the callback page after the
+    // CLI has answered it), so the directory can gain a file while it is being removed.
+    await rm(cwd, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
   }
 }
 
