@@ -32,6 +32,11 @@ export function excerpt(text: string, max = 200): string {
   return safe.length <= max ? safe : `${safe.slice(0, max)}… (truncated, ${text.length} chars)`
 }
 
+/** What stands in for a secret on stderr and in traces: `[redacted 64 chars]` (security.md SO-2). */
+export function redacted(secret: string): string {
+  return `[redacted ${secret.length} chars]`
+}
+
 /** A token shown by its start and length, as traces show it without `--show-tokens` (SO-3). */
 export function abbreviateToken(token: string): string {
   // At most a third of it, so even a short token is never shown whole.
@@ -55,7 +60,7 @@ export function maskJsonMembers(
 ): string {
   if (show.secrets) return text
   return text.replace(SENSITIVE_MEMBER, (match, name: string, colon: string, value: string) => {
-    if (!TOKEN_MEMBERS.has(name)) return `"${name}"${colon}"[redacted ${value.length} chars]`
+    if (!TOKEN_MEMBERS.has(name)) return `"${name}"${colon}"${redacted(value)}`
     return show.tokens ? match : `"${name}"${colon}"${abbreviateToken(value)}`
   })
 }

@@ -1,3 +1,5 @@
+import { redacted } from '../sanitize.js'
+
 /**
  * Knows the secret values of this run (client secret, client assertions, refresh tokens, private
  * keys) and replaces them in any text bound for stderr with `[redacted N chars]` (security.md SO-2,
@@ -29,8 +31,4 @@ export function createRedactor(enabled = true): Redactor {
       return result
     },
   }
-}
-
-export function redacted(secret: string): string {
-  return `[redacted ${secret.length} chars]`
 }

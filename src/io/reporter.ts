@@ -10,12 +10,12 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
  * through the redactor (security.md SO-3), and every text is sanitised: steps quote server values
  * such as endpoints, which must not drive the terminal or start a line (SO-4).
  */
-export function createReporter(io: IO, secrets: Redactor, quiet = false): Reporter {
+export function createReporter(io: IO, secrets: Redactor): Reporter {
   const c = io.color.err
   const write = (text: string): void => io.err(secrets.redact(text))
   return {
     step(text) {
-      if (!quiet) write(`${c.dim('•')} ${sanitize(text)}\n`)
+      write(`${c.dim('•')} ${sanitize(text)}\n`)
     },
     warn(code, message) {
       write(`${c.yellow('warning:')} ${sanitize(message)} ${c.dim(`(${sanitize(code)})`)}\n`)
@@ -26,7 +26,7 @@ export function createReporter(io: IO, secrets: Redactor, quiet = false): Report
     wait(raw) {
       const text = sanitize(raw)
       if (!io.stderrIsTTY) {
-        if (!quiet) write(`${c.dim('•')} ${text}\n`)
+        write(`${c.dim('•')} ${text}\n`)
         return () => undefined
       }
       let frame = 0

@@ -1,6 +1,5 @@
 import type { HttpRequest } from '../oauth/http.js'
-import { abbreviateToken, maskJsonMembers, sanitize } from '../sanitize.js'
-import { redacted } from '../io/redact.js'
+import { abbreviateToken, maskJsonMembers, redacted, sanitize } from '../sanitize.js'
 
 export interface TraceSink {
   request(request: HttpRequest, headers: Record<string, string>): void
