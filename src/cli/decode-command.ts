@@ -1,9 +1,7 @@
 import { Option } from 'commander'
 import type { Command } from 'commander'
 import type { Ctx } from '../context.js'
-import { CliError } from '../errors.js'
-import { writeJson } from '../io/json.js'
-import { addAssertionOptions } from './assertion-options.js'
+import { addAssertionOptions } from './options/assertions.js'
 import type { RawDecodeOptions } from './decode-options.js'
 import { addHttpOptions, integer } from './flags.js'
 
@@ -70,31 +68,12 @@ export function addDecodeCommand(program: Command, ctx: Ctx, action: ActionFacto
       if (readsStdin && ctx.io.stdinIsTTY && raw.json !== true) ctx.io.err(decode.helpInformation())
       const { toDecodeOptions } = await import('./decode-options.js')
       const options = await toDecodeOptions(raw, inputs)
-      const { runDecode, renderDecode } = await import('../commands/decode.js')
-      const result = await runDecode(options, ctx)
-      const reports = result.entries.map((entry) => entry.report)
-      if (raw.claims === true) {
-        if (result.failure !== undefined) throw result.failure
-        const unreadable = reports.findIndex((report) => report.payload === null)
-        if (unreadable >= 0) {
-          const which = reports.length > 1 ? `token ${unreadable + 1}` : 'the token'
-          throw new CliError(
-            'token_invalid',
-            `${which} has no readable claims: it is ${reports[unreadable]?.kind}`,
-            {
-              stage: 'decode',
-              hint: 'an opaque or encrypted token cannot be decoded; send --audience for a JWT access token',
-            },
-          )
-        }
-        for (const report of reports) writeJson(ctx.io, report.payload)
-      } else if (raw.json === true) {
-        if (result.failure !== undefined) throw result.failure
-        writeJson(ctx.io, reports.length === 1 ? reports[0] : reports)
-      } else {
-        renderDecode(result, ctx.io, { showTokens: raw.showTokens === true })
-      }
-      if (result.failure !== undefined) throw result.failure
+      const { runDecode } = await import('../commands/decode.js')
+      const { printDecode } = await import('../commands/decode-render.js')
+      const output = raw.claims === true ? 'claims' : raw.json === true ? 'json' : 'human'
+      printDecode(await runDecode(options, ctx), output, ctx.io, {
+        showTokens: raw.showTokens === true,
+      })
     }),
   )
   return decode

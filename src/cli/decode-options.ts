@@ -1,7 +1,8 @@
-import type { DecodeOptions, KeySource } from '../commands/decode.js'
+import type { DecodeOptions } from '../commands/decode.js'
+import type { KeySource } from '../commands/decode-verify.js'
 import { CliError } from '../errors.js'
-import { toAssertions } from './assertion-options.js'
-import type { RawAssertionOptions } from './assertion-options.js'
+import { toAssertions } from './options/assertions.js'
+import type { RawAssertionOptions } from './options/assertions.js'
 import { toHttpSettings } from './flags.js'
 import type { RawHttpOptions } from './flags.js'
 

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { CliError } from '../errors.js'
 import { formatRelative } from '../io/render.js'
 import type { Check } from '../jwt/verify.js'
+import { isPlainObject } from '../oauth/response.js'
 import { excerpt } from '../sanitize.js'
 
 /** One `--expect-claim name=value`: a claim path and the value it must have (or contain). */
@@ -101,10 +102,6 @@ export function parseDuration(text: string): number {
   )
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 /**
  * Follows a claim path. Unquoted segments may join back into one key, so an unquoted
  * `https://example.com/roles` (shells eat the quotes) still names the namespaced claim.
@@ -116,7 +113,7 @@ function resolvePath(
 ): { found: unknown } | undefined {
   const [first] = path
   if (first === undefined) return { found: value }
-  if (!isObject(value)) return undefined
+  if (!isPlainObject(value)) return undefined
   let run = 1
   if (!first.quoted) while (path[run] !== undefined && path[run]?.quoted !== true) run++
   for (let take = run; take >= 1; take--) {

@@ -1,3 +1,6 @@
+import { CliError } from '../errors.js'
+import { KEY_HEADERS } from '../jwt/decode.js'
+import { isPlainObject } from '../oauth/response.js'
 import { excerpt } from '../sanitize.js'
 
 const ALGORITHMS: Record<string, string> = {
@@ -34,8 +37,6 @@ const TYPES: Record<string, string> = {
   'token-introspection+jwt': 'a signed introspection response (RFC 9701)',
 }
 
-const KEY_HEADERS = new Set(['jku', 'x5u', 'jwk', 'x5c'])
-
 /**
  * A one-line gloss for a JOSE header member; `encrypted` for a JWE's header.
  * @see https://www.rfc-editor.org/rfc/rfc7515#section-4.1
@@ -67,7 +68,7 @@ export function headerGloss(encrypted: boolean) {
       case 'b64':
         return 'false means an unencoded payload (RFC 7797)'
       default:
-        return KEY_HEADERS.has(key)
+        return KEY_HEADERS.includes(key)
           ? 'a key the token names for itself: never fetched or trusted by pkce'
           : undefined
     }
@@ -115,7 +116,7 @@ export function isNamespaced(key: string): boolean {
 }
 
 function cnfGloss(value: unknown): string {
-  const members = typeof value === 'object' && value !== null ? Object.keys(value) : []
+  const members = isPlainObject(value) ? Object.keys(value) : []
   if (members.includes('jkt')) {
     return 'confirmation: DPoP-bound; cnf.jkt is the SHA-256 thumbprint of the client DPoP key'
   }
@@ -179,4 +180,43 @@ export function encryptedWarning(header: Record<string, unknown>): string {
 /** The one-line warning for an opaque token. */
 export function opaqueWarning(length: number): string {
   return `the token is opaque, not a JWT (${length} characters): call /userinfo or introspection with it, or on Auth0 send --audience <your API identifier> to get a JWT access token`
+}
+
+function isUtf8(segment: string): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(segment, 'base64url'))
+    return true
+  } catch {
+    return false
+  }
+}
+
+function malformedHint(message: string): string | undefined {
+  // security.md JD-3: no real token nests this deep; copying it again will not help.
+  if (message.includes('nests deeper')) return undefined
+  if (message.includes('segments')) {
+    return 'a JWS is header.payload.signature and a JWE has 5 parts; check the token was copied whole'
+  }
+  if (message.includes('not base64url')) {
+    return 'a JWT holds only A-Z a-z 0-9 - _ and dots; check for spaces, padding (=) or cut lines'
+  }
+  return 'check the token was copied whole'
+}
+
+const NOT_JSON = /^the (header|payload) segment is not a base64url-encoded JSON object$/u
+
+/**
+ * A `token_malformed` error from `decodeToken` as the user should read it: the real reason when a
+ * segment is not UTF-8, and a hint on what to check.
+ * @see https://www.rfc-editor.org/rfc/rfc8725#section-3.7
+ */
+export function explainMalformed(error: CliError, token: string): CliError {
+  // security.md JD-7: jose refuses invalid UTF-8 as "not JSON"; name the real reason.
+  const notJson = NOT_JSON.exec(error.message)?.[1]
+  const segment = token.split('.')[notJson === 'header' ? 0 : 1] ?? ''
+  const message =
+    notJson !== undefined && !isUtf8(segment)
+      ? `the ${notJson} segment is not valid UTF-8`
+      : error.message
+  return new CliError(error.code, message, { stage: 'decode', hint: malformedHint(message) })
 }

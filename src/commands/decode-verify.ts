@@ -3,20 +3,39 @@ import type { KeyObject } from 'node:crypto'
 import type { JSONWebKeySet, JWK, JWTPayload, ProtectedHeaderParameters } from 'jose'
 import type { Ctx } from '../context.js'
 import { CliError, isCliError } from '../errors.js'
+import { KEY_HEADERS } from '../jwt/decode.js'
 import type { DecodedToken } from '../jwt/decode.js'
-import { cachedJwks } from '../jwt/jwks-source.js'
+import { cachedJwks, fetchIssuerJwks } from '../jwt/jwks-source.js'
 import { CheckList, verifyJwt } from '../jwt/verify.js'
 import type { Check, CheckCodes, JwksSource } from '../jwt/verify.js'
 import { discover } from '../oauth/discovery.js'
 import { isLoopbackHost } from '../oauth/endpoint.js'
 import type { Http } from '../oauth/http.js'
 import { jwksRequest, processJwksResponse } from '../oauth/jwks.js'
+import { isPlainObject } from '../oauth/response.js'
 import { excerpt } from '../sanitize.js'
-import type { VerifySettings } from './decode.js'
+import type { HttpSettings } from './http-settings.js'
 import { readTextFile } from './inputs.js'
 
 // `pkce decode --verify`: where keys come from and how each token is checked against them. Loaded
 // only when verifying, so a plain decode pays for none of it.
+
+/** Where `--verify` takes keys from; never from the token's own `jku`, `x5u`, `jwk` or `x5c`. */
+export type KeySource =
+  | { kind: 'jwks_uri'; url: URL }
+  | { kind: 'jwks_file'; path: string }
+  | { kind: 'key_file'; path: string }
+  /** The issuer's `jwks_uri` through discovery: `--issuer`, else the token's `iss`. */
+  | { kind: 'discovery' }
+
+export interface VerifySettings {
+  keys: KeySource
+  /** `--issuer`: compared exactly with `iss`, and the issuer discovered when no key flag is given. */
+  issuer: string | undefined
+  audience: string | undefined
+  clockToleranceSeconds: number
+  http: HttpSettings
+}
 
 /** Check names that raise something more precise than `token_invalid`. */
 const DECODE_CODES: CheckCodes = {
@@ -24,8 +43,6 @@ const DECODE_CODES: CheckCodes = {
   key: 'no_matching_key',
   key_size: 'weak_key',
 }
-
-const KEY_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const
 
 const JWS_ALGORITHM = /^(?:(?:RS|PS|ES)(?:256|384|512)|EdDSA|Ed25519|ES256K)$/u
 const RSA_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']
@@ -67,10 +84,10 @@ function parseJsonFile(text: string, flag: string, path: string): Record<string,
   } catch {
     throw new CliError('usage_error', `${flag} ${path} is not JSON`)
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isPlainObject(value)) {
     throw new CliError('usage_error', `${flag} ${path} is not a JSON object`)
   }
-  return value as Record<string, unknown>
+  return value
 }
 
 /** The public half of a JWK (a private one is reduced to it), keeping `kid`, `alg` and `use`. */
@@ -137,9 +154,9 @@ function readJwks(json: Record<string, unknown>, path: string): JSONWebKeySet {
   }
   const keys: JWK[] = []
   for (const key of json.keys as unknown[]) {
-    if (typeof key !== 'object' || key === null || Array.isArray(key)) continue
+    if (!isPlainObject(key)) continue
     try {
-      keys.push(publicJwk(key as Record<string, unknown>, path))
+      keys.push(publicJwk(key, path))
     } catch (error) {
       if (!isCliError(error)) throw error
     }
@@ -251,17 +268,9 @@ function createKeyring(settings: VerifySettings, ctx: Ctx) {
       cachedJwks(async () => {
         ctx.reporter.step(`discovering ${excerpt(issuer)}`)
         const as = await discover(issuer, await getHttp())
-        if (as.jwks_uri === undefined) {
-          throw new CliError(
-            'metadata_invalid',
-            'the metadata has no jwks_uri, so tokens cannot be verified',
-            {
-              stage: 'validate',
-            },
-          )
-        }
-        ctx.reporter.step(`fetching the JWKS from ${excerpt(as.jwks_uri)}`)
-        return processJwksResponse(await jwksRequest(as.jwks_uri, await getHttp()))
+        return fetchIssuerJwks(as, await getHttp(), (jwksUri) =>
+          ctx.reporter.step(`fetching the JWKS from ${excerpt(jwksUri)}`),
+        )
       }),
     )
     return { keys, issuer, plainHttp: url.protocol === 'http:' ? url.href : undefined }

@@ -22,6 +22,14 @@ export function nestsTooDeep(value: unknown): boolean {
   return false
 }
 
+/**
+ * JOSE header parameters that name or carry a key. pkce never fetches or trusts them: keys come
+ * only from what the user names or the issuer's metadata (security.md IT-3).
+ * @see https://www.rfc-editor.org/rfc/rfc7515#section-4.1.2
+ * @see https://www.rfc-editor.org/rfc/rfc8725#section-3.10
+ */
+export const KEY_HEADERS: readonly string[] = ['jku', 'x5u', 'jwk', 'x5c']
+
 /** security.md JD-2: nothing larger is decoded. */
 export const MAX_TOKEN_LENGTH = 64 * 1024
 
