@@ -1,18 +1,14 @@
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import type { Ctx } from '../context.js'
 import { CliError } from '../errors.js'
 import { writeJson } from '../io/json.js'
 import { EXIT_CODES_HELP, LOGIN_EXAMPLES, PAR_EXAMPLES, SANDBOX_HELP } from './help.js'
-import { addAssertionOptions } from './assertion-options.js'
 import { addDecodeCommand } from './decode-command.js'
-import {
-  addAuthorizationOptions,
-  addClientOptions,
-  addDpopOptions,
-  addHttpOptions,
-  integer,
-} from './flags.js'
-import type { RawLoginOptions } from './options.js'
+import { addFlowOptions } from './options/flow.js'
+import type { RawLoginOptions } from './options/flow.js'
+import { timeoutOption } from './options/listener.js'
+import { addParOption } from './options/request.js'
+import { integer, withDefault } from './options/values.js'
 import type { RawSandboxOptions } from './sandbox-options.js'
 
 /** Replaces a command's action, so CLI tests can capture parsed options (gh's runF). */
@@ -72,69 +68,28 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
       ;(command ?? program).outputHelp()
     })
 
-  const addFlowOptions = (command: Command): Command =>
-    addAssertionOptions(
-      addHttpOptions(addDpopOptions(addAuthorizationOptions(addClientOptions(command)))),
-    )
-      .option('--no-browser', 'print the URL and wait; do not open a browser')
-      .option(
-        '--browser <command>',
-        'open the URL with this command (URL appended; no shell); also $PKCE_BROWSER',
-      )
-      .option('--timeout <seconds>', 'how long to wait for the callback', integer(1, 86_400), 300)
-      .option(
-        '--clock-tolerance <seconds>',
-        'allowed clock skew for exp/nbf/iat',
-        integer(0, 3600),
-        60,
-      )
-      .addOption(
-        new Option('--print <token>', 'print only this raw token on stdout').choices([
-          'access_token',
-          'id_token',
-          'refresh_token',
-        ]),
-      )
-
-  const runLoginAction = async (raw: RawLoginOptions): Promise<void> => {
-    const { toLoginOptions } = await import('./options.js')
-    const { runLogin, renderLogin } = await import('../commands/login.js')
-    const result = await runLogin(await toLoginOptions(raw, ctx), ctx)
-    const { access_token, id_token, refresh_token } = result.tokens
-    if (raw.print !== undefined || raw.json === true || raw.showTokens === true) {
-      const { maskForGitHubActions } = await import('./ci-mask.js')
-      maskForGitHubActions([access_token, id_token, refresh_token], ctx)
-    }
-    if (raw.print !== undefined) {
-      const value = result.tokens[raw.print]
-      if (value === null) {
-        throw new CliError('assertion_failed', `no ${raw.print} was returned`, {
-          hint:
-            raw.print === 'refresh_token'
-              ? 'add offline_access to --scope'
-              : 'add openid to --scope',
-        })
-      }
-      ctx.io.out(`${value}\n`)
-    } else if (raw.json === true) {
-      writeJson(ctx.io, { ok: true, ...result })
-    } else {
-      renderLogin(result, ctx.io, { showTokens: raw.showTokens === true, now: ctx.now() })
-    }
-  }
-
   addFlowOptions(
-    program
-      .command('login')
-      .description('run the whole Authorization Code + PKCE flow and validate the tokens')
-      .summary('sign in through the browser and inspect the tokens'),
+    addParOption(
+      program
+        .command('login')
+        .description('run the whole Authorization Code + PKCE flow and validate the tokens')
+        .summary('sign in through the browser and inspect the tokens'),
+    ),
   )
-    .option(
-      '--par',
-      'push the authorization request first (RFC 9126); automatic when the server requires it',
-    )
     .addHelpText('after', LOGIN_EXAMPLES)
-    .action(action<RawLoginOptions>('login', runLoginAction))
+    .action(
+      action<RawLoginOptions>('login', async (raw) => {
+        const { toLoginOptions } = await import('./options/flow.js')
+        const { toTokenOutput } = await import('./options/output.js')
+        const { runLogin } = await import('../commands/login.js')
+        const { renderLogin } = await import('../commands/login-render.js')
+        const { printTokens } = await import('../commands/token-output.js')
+        const result = await runLogin(await toLoginOptions(raw, ctx), ctx)
+        printTokens(result, toTokenOutput(raw), ctx, (r, options) =>
+          renderLogin(r, ctx.io, options),
+        )
+      }),
+    )
 
   addFlowOptions(
     program
@@ -144,24 +99,30 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
       )
       .summary('push an authorization request on its own'),
   )
-    .option('--response-type <type>', 'response_type to push', 'code')
+    .option('--response-type <type>', withDefault('response_type to push', 'code'))
     .option('--open', 'go on: open the authorization URL and finish the flow as login --par does')
     .addHelpText('after', PAR_EXAMPLES)
     .action(
-      action<RawLoginOptions & { responseType: string; open?: boolean }>('par', async (raw) => {
-        if (raw.open === true) {
-          if (raw.responseType !== 'code')
-            throw new CliError('usage_error', '--open finishes a code flow: drop --response-type')
-          return runLoginAction({ ...raw, par: true })
-        }
-        const { toAuthorizationRequestOptions } = await import('./options.js')
-        const { runPar, renderPar } = await import('../commands/par.js')
-        const result = await runPar(
-          { ...(await toAuthorizationRequestOptions(raw, ctx)), responseType: raw.responseType },
+      action<RawLoginOptions & { responseType?: string; open?: boolean }>('par', async (raw) => {
+        const { toLoginOptions } = await import('./options/flow.js')
+        const { toTokenOutput } = await import('./options/output.js')
+        const { runParCommand, renderPar } = await import('../commands/par.js')
+        const outcome = await runParCommand(
+          {
+            ...(await toLoginOptions(raw, ctx)),
+            responseType: raw.responseType ?? 'code',
+            open: raw.open === true,
+          },
           ctx,
         )
-        if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
-        else renderPar(result, ctx.io, ctx.now())
+        if (outcome.kind === 'login') {
+          const { renderLogin } = await import('../commands/login-render.js')
+          const { printTokens } = await import('../commands/token-output.js')
+          printTokens(outcome.result, toTokenOutput(raw), ctx, (r, options) =>
+            renderLogin(r, ctx.io, options),
+          )
+        } else if (raw.json === true) writeJson(ctx.io, { ok: true, ...outcome.result })
+        else renderPar(outcome.result, ctx.io, ctx.now())
       }),
     )
 
@@ -197,13 +158,14 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
       '--headless',
       'drive the login and consent pages without a browser (default in CI or without a display)',
     )
-    .option('--timeout <seconds>', 'how long to wait for the sign-in', integer(1, 3600), 300)
+    .addOption(timeoutOption(3600))
     .action(
-      action<{ headless?: boolean; timeout: number; json?: boolean }>('demo', async (raw) => {
+      action<{ headless?: boolean; timeout?: number; json?: boolean }>('demo', async (raw) => {
+        const { toTimeoutMs } = await import('./options/listener.js')
         const { runDemo, isHeadless } = await import('../commands/demo.js')
-        const { renderLogin } = await import('../commands/login.js')
+        const { renderLogin } = await import('../commands/login-render.js')
         const result = await runDemo(
-          { headless: isHeadless(raw.headless === true, ctx), timeoutMs: raw.timeout * 1000 },
+          { headless: isHeadless(raw.headless === true, ctx), timeoutMs: toTimeoutMs(raw.timeout) },
           ctx,
         )
         if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
@@ -253,11 +215,11 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
   program
     .command('verifier')
     .description('generate a code_verifier and its S256 code_challenge (RFC 7636 §4.1)')
-    .option('--length <n>', 'verifier length, 43 to 128', integer(43, 128), 43)
+    .option('--length <n>', withDefault('verifier length, 43 to 128', 43), integer(43, 128))
     .action(
-      action<{ length: number; json?: boolean }>('verifier', async (raw) => {
+      action<{ length?: number; json?: boolean }>('verifier', async (raw) => {
         const { runVerifier, renderPkcePair } = await import('../commands/pkce.js')
-        const pair = runVerifier(raw, ctx)
+        const pair = runVerifier({ length: raw.length ?? 43 }, ctx)
         if (raw.json === true) writeJson(ctx.io, { ok: true, ...pair })
         else renderPkcePair(pair, ctx.io)
       }),

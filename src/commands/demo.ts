@@ -1,5 +1,6 @@
 import type { Ctx } from '../context.js'
-import type { BrowserMode, LoginResult } from './login.js'
+import type { BrowserMode } from './authorize-step.js'
+import type { LoginResult } from './login.js'
 import type { SandboxInfo } from './sandbox.js'
 
 export interface DemoOptions {
@@ -33,6 +34,7 @@ export function isHeadless(requested: boolean, ctx: Ctx): boolean {
 export async function runDemo(opts: DemoOptions, ctx: Ctx): Promise<DemoResult> {
   const { startSandboxTenant } = await import('./sandbox.js')
   const { runLogin } = await import('./login.js')
+  const { authorizationRequestWith } = await import('./authorize-step.js')
   const { NO_ASSERTIONS } = await import('./assertions.js')
   const { DEFAULT_HTTP_SETTINGS } = await import('./http-settings.js')
   const { sandbox, info } = await startSandboxTenant({
@@ -69,28 +71,26 @@ export async function runDemo(opts: DemoOptions, ctx: Ctx): Promise<DemoResult> 
     const audience = info.audiences[0]
     const login = await runLogin(
       {
-        issuer: info.issuer,
-        client: {
-          client_id:
-            info.clients.find((client) => client.token_endpoint_auth_method === 'none')
-              ?.client_id ?? '',
-          auth: { method: 'none' },
+        target: {
+          issuer: info.issuer,
+          client: {
+            client_id:
+              info.clients.find((client) => client.token_endpoint_auth_method === 'none')
+                ?.client_id ?? '',
+            auth: { method: 'none' },
+          },
         },
+        request: authorizationRequestWith({
+          scope: [
+            'openid profile email offline_access',
+            ...(audience?.scopes.slice(0, 1) ?? []),
+          ].join(' '),
+          audience: audience?.identifier,
+        }),
         redirectUri: new URL('http://127.0.0.1:0/callback'),
-        scope: [
-          'openid profile email offline_access',
-          ...(audience?.scopes.slice(0, 1) ?? []),
-        ].join(' '),
-        extra: audience === undefined ? [] : [['audience', audience.identifier]],
-        codeVerifier: undefined,
-        state: undefined,
-        nonce: undefined,
         dpop: undefined,
         http: DEFAULT_HTTP_SETTINGS,
-        par: false,
-        maxAgeSeconds: undefined,
-        browser,
-        timeoutMs: opts.timeoutMs,
+        listener: { browser, timeoutMs: opts.timeoutMs },
         clockToleranceSeconds: 60,
         assertions: NO_ASSERTIONS,
       },

@@ -2,7 +2,6 @@ import type { JWK } from 'jose'
 import type { Ctx } from '../context.js'
 import { CliError } from '../errors.js'
 import type { Check } from '../jwt/verify.js'
-import { authorizationParams, buildParAuthorizationUrl } from '../oauth/authorize.js'
 import type { Client, ClientCredentials } from '../oauth/client-auth.js'
 import { clientCredentials } from '../oauth/client-auth.js'
 import { discover } from '../oauth/discovery.js'
@@ -10,8 +9,7 @@ import type { AuthorizationServer } from '../oauth/discovery.js'
 import { createDpopKey, DpopNonces, sendWithDpop } from '../oauth/dpop.js'
 import type { DpopKey, DpopProofRecord } from '../oauth/dpop.js'
 import type { Http } from '../oauth/http.js'
-import { parEndpoint, processParResponse, pushedAuthorizationRequest } from '../oauth/par.js'
-import { challengeS256, generateCodeVerifier, generateRandomValue } from '../oauth/pkce.js'
+import { generateRandomValue } from '../oauth/pkce.js'
 import { internalEndpointWarnings } from './endpoint-addresses.js'
 import type { HttpSettings } from './http-settings.js'
 import { createCommandHttp } from './http-settings.js'
@@ -22,22 +20,6 @@ export interface DpopOptions {
   /** `--dpop-key`: a private JWK; otherwise a fresh key per run. */
   key: JWK | undefined
   allowDowngrade: boolean
-}
-
-/** What `login` and `par` share: the server, the client and the authorization request. */
-export interface AuthorizationRequestOptions {
-  /** Exactly as configured: compared byte for byte with the metadata and tokens. */
-  issuer: string
-  client: Client
-  redirectUri: URL
-  scope: string
-  /** Optional authorization parameters in wire names, in order (audience, organization, …). */
-  extra: [string, string][]
-  codeVerifier: string | undefined
-  state: string | undefined
-  nonce: string | undefined
-  dpop: DpopOptions | undefined
-  http: HttpSettings
 }
 
 export interface Warning {
@@ -139,7 +121,7 @@ export class Flow {
 
 /**
  * Discovery plus the PKCE checks on the metadata: S256 must be listed when the list is there
- * (security.md PK-6); an absent list is a warning.
+ * (docs/security.md PK-6); an absent list is a warning.
  */
 export async function discoverServer(
   issuer: string,
@@ -206,92 +188,6 @@ export async function setupDpop(
     report: { alg, jkt: key.jkt, jwk: key.publicJwk, nonce_retries: 0, proofs: [] },
   }
   ctx.reporter.step(`DPoP key ${alg}, thumbprint (dpop_jkt) ${key.jkt}`)
-}
-
-export interface PreparedRequest {
-  codeVerifier: string
-  codeChallenge: string
-  state: string
-  nonce: string | undefined
-  params: URLSearchParams
-}
-
-const OPENID = /(^|\s)openid(\s|$)/u
-
-export function wantsIdToken(scope: string): boolean {
-  return OPENID.test(scope)
-}
-
-/** Fresh (or fixed) PKCE, state and nonce values, and the authorization request's parameters. */
-export function prepareRequest(
-  opts: AuthorizationRequestOptions,
-  redirectUri: string,
-  flow: Flow,
-  ctx: Ctx,
-): PreparedRequest {
-  const codeVerifier = opts.codeVerifier ?? generateCodeVerifier(ctx.random)
-  const codeChallenge = challengeS256(codeVerifier)
-  const state = opts.state ?? generateRandomValue(ctx.random)
-  const nonce = wantsIdToken(opts.scope)
-    ? (opts.nonce ?? generateRandomValue(ctx.random))
-    : undefined
-  const params = authorizationParams({
-    client_id: opts.client.client_id,
-    redirect_uri: redirectUri,
-    scope: opts.scope,
-    state,
-    nonce,
-    code_challenge: codeChallenge,
-    dpop_jkt: flow.dpop?.key.jkt,
-    extra: opts.extra,
-  })
-  ctx.reporter.step(`PKCE code_verifier ${codeVerifier}`)
-  ctx.reporter.step(`PKCE code_challenge ${codeChallenge} (S256)`)
-  return { codeVerifier, codeChallenge, state, nonce, params }
-}
-
-/**
- * Pushes the authorization request (RFC 9126) and returns the front-channel URL, which carries
- * only `client_id` and `request_uri`. Any failure stops the run before a browser opens.
- */
-export async function pushRequest(
-  opts: AuthorizationRequestOptions,
-  as: AuthorizationServer,
-  params: URLSearchParams,
-  flow: Flow,
-  ctx: Ctx,
-): Promise<{ url: URL; par: ParReport }> {
-  const endpoint = parEndpoint(as)
-  ctx.reporter.step(`Pushing the authorization request to ${endpoint.href}`)
-  const response = await flow.post(endpoint, 'par', async (headers) =>
-    pushedAuthorizationRequest(
-      as,
-      await flow.credentials(opts.client, opts.issuer),
-      params,
-      flow.http,
-      headers,
-    ),
-  )
-  const pushed = await processParResponse(response, opts.client.auth.method === 'none')
-  if (pushed.status === 200) {
-    flow.warn('par_status_200', 'the PAR endpoint answered 200; RFC 9126 §2.2 requires 201 Created')
-  }
-  flow.lap('par')
-  const expiresAt = new Date(ctx.now().getTime() + pushed.expires_in * 1000)
-  const url = buildParAuthorizationUrl(
-    as,
-    new URL(opts.issuer),
-    opts.client.client_id,
-    pushed.request_uri,
-  )
-  return {
-    url,
-    par: {
-      request_uri: pushed.request_uri,
-      expires_in: pushed.expires_in,
-      expires_at: expiresAt.toISOString(),
-    },
-  }
 }
 
 /** Whether this run pushes its request: asked for, or required by the server (PAR-7). */

@@ -1,11 +1,15 @@
 import type { Ctx } from '../context.js'
+import { CliError } from '../errors.js'
 import type { IO } from '../io/io.js'
 import { formatClaimLines, formatRelative, heading } from '../io/render.js'
 import { sanitize } from '../sanitize.js'
-import { discoverServer, Flow, prepareRequest, pushRequest, setupDpop } from './flow.js'
-import type { AuthorizationRequestOptions, DpopReport, Warning } from './flow.js'
+import { prepareRequest, pushRequest } from './authorize-step.js'
+import type { AuthorizeOptions } from './authorize-step.js'
+import { discoverServer, Flow, setupDpop } from './flow.js'
+import type { DpopReport, Warning } from './flow.js'
+import type { LoginOptions, LoginResult } from './login.js'
 
-export interface ParOptions extends AuthorizationRequestOptions {
+export interface ParOptions extends AuthorizeOptions {
   responseType: string
 }
 
@@ -34,15 +38,16 @@ export interface ParResult {
  */
 export async function runPar(opts: ParOptions, ctx: Ctx): Promise<ParResult> {
   const flow = new Flow(opts.http, ctx)
+  const { target } = opts
   try {
-    const as = await discoverServer(opts.issuer, flow, ctx)
+    const as = await discoverServer(target.issuer, flow, ctx)
     await setupDpop(opts.dpop, as, flow, ctx)
     const request = prepareRequest(opts, opts.redirectUri.href, flow, ctx)
     request.params.set('response_type', opts.responseType)
-    const pushed = await pushRequest(opts, as, request.params, flow, ctx)
+    const pushed = await pushRequest(target, as, request.params, flow, ctx)
     return {
-      issuer: opts.issuer,
-      client_id: opts.client.client_id,
+      issuer: target.issuer,
+      client_id: target.client.client_id,
       redirect_uri: opts.redirectUri.href,
       request_uri: pushed.par.request_uri,
       expires_in: pushed.par.expires_in,
@@ -60,6 +65,28 @@ export async function runPar(opts: ParOptions, ctx: Ctx): Promise<ParResult> {
   } catch (error) {
     flow.annotate(error)
     throw error
+  }
+}
+
+/** `pkce par` with or without `--open`: the pushed request alone, or the whole flow after it. */
+export type ParCommandResult =
+  { kind: 'pushed'; result: ParResult } | { kind: 'login'; result: LoginResult }
+
+/**
+ * `pkce par [--open]`. With `--open` the command goes on as `login --par` does: the pushed
+ * request is opened, the code exchanged and the tokens validated.
+ */
+export async function runParCommand(
+  opts: LoginOptions & { responseType: string; open: boolean },
+  ctx: Ctx,
+): Promise<ParCommandResult> {
+  if (!opts.open) return { kind: 'pushed', result: await runPar(opts, ctx) }
+  if (opts.responseType !== 'code')
+    throw new CliError('usage_error', '--open finishes a code flow: drop --response-type')
+  const { runLogin } = await import('./login.js')
+  return {
+    kind: 'login',
+    result: await runLogin({ ...opts, request: { ...opts.request, par: true } }, ctx),
   }
 }
 

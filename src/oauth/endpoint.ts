@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net'
+import { CliError } from '../errors.js'
 
 /** A URL's `hostname` without the brackets of an IPv6 literal (`[::1]` → `::1`). */
 export function bareHost(hostname: string): string {
@@ -10,6 +11,30 @@ export function isLoopbackHost(hostname: string): boolean {
   const host = bareHost(hostname).toLowerCase()
   if (host === 'localhost' || host === '::1') return true
   return isIP(host) === 4 && host.startsWith('127.')
+}
+
+/**
+ * A server URL the user gave in `flag`: `https:`, or `http:` to a loopback host only
+ * (docs/security.md HC-4, TL-3).
+ */
+export function checkedServerUrl(value: string, flag: string): URL {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new CliError('usage_error', `${flag} ${value} is not a URL`)
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new CliError(
+      'insecure_not_loopback',
+      `${flag}: plain http is only accepted for a loopback host, not ${url.host}`,
+      { hint: 'use https' },
+    )
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new CliError('usage_error', `${flag} must be an https URL, not ${url.protocol}`)
+  }
+  return url
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import type { RawLoginOptions } from '../../src/cli/options.js'
-import { toExtraParams, toIssuer, toRedirectUri } from '../../src/cli/options.js'
+import { extraParameters } from '../../src/commands/authorize-step.js'
+import type { RawLoginOptions } from '../../src/cli/options/flow.js'
+import { toLoginOptions } from '../../src/cli/options/flow.js'
 import { main } from '../../src/main.js'
 import { testCtx } from '../helpers/test-ctx.js'
 
@@ -27,18 +28,32 @@ describe('pkce login argv → options', () => {
       'acme.eu.auth0.com',
       '--client-id',
       'abc',
+      '--client-secret-file',
+      '-',
     ])
     expect(code).toBe(0)
     expect(command).toBe('login')
-    expect(options).toMatchObject({
+    // Commander applies no defaults: "not given" stays visible to the converters.
+    expect(options).toEqual({
       domain: 'acme.eu.auth0.com',
       clientId: 'abc',
-      scope: 'openid profile email',
-      timeout: 300,
-      httpTimeout: 30,
-      clockTolerance: 60,
+      clientSecretFile: '-',
       browser: true,
-      clientAuth: 'client_secret_post',
+      color: true,
+    })
+    const converted = await toLoginOptions(
+      options as RawLoginOptions,
+      testCtx({ stdin: 's3cret\n' }),
+    )
+    expect(converted).toMatchObject({
+      target: {
+        issuer: 'https://acme.eu.auth0.com/',
+        client: { client_id: 'abc', auth: { method: 'client_secret_post', secret: 's3cret' } },
+      },
+      request: { scope: 'openid profile email', par: false },
+      listener: { timeoutMs: 300_000, browser: { kind: 'system' } },
+      http: { timeoutMs: 30_000 },
+      clockToleranceSeconds: 60,
     })
   })
 
@@ -74,7 +89,8 @@ describe('pkce login argv → options', () => {
       '--param',
       'screen_hint=signup',
     ])
-    expect(toExtraParams(options as RawLoginOptions)).toEqual([
+    const converted = await toLoginOptions(options as RawLoginOptions, testCtx())
+    expect(extraParameters(converted.request)).toEqual([
       ['audience', 'https://api/'],
       ['resource', 'https://r1/'],
       ['resource', 'https://r2/'],
@@ -110,10 +126,27 @@ describe('pkce login argv → options', () => {
     ).toBe('firefox --private')
   })
 
+  it('--param with a parameter pkce sets itself is protected_parameter, exit 2, before any request', async () => {
+    const ctx = testCtx()
+    const code = await main(
+      ['login', '--domain', 'a.b', '--client-id', 'c', '--param', 'state=x', '--json'],
+      ctx,
+    )
+    expect(code).toBe(2)
+    expect(JSON.parse(ctx.stdout())).toEqual({
+      ok: false,
+      error: {
+        code: 'protected_parameter',
+        message: '"state" is set by pkce itself and cannot be passed with --param',
+        hint: 'use the flag for it, or drop --param state=…',
+      },
+    })
+  })
+
   it.each([
     [
-      ['--param', 'state=x'],
-      "error: option '--param <key=value>' argument 'state=x' is invalid. \"state\" is set by pkce itself and cannot be passed with --param",
+      ['--param', 'state'],
+      "error: option '--param <key=value>' argument 'state' is invalid. expected key=value",
     ],
     [
       ['--port', '70000'],
@@ -132,30 +165,5 @@ describe('pkce login argv → options', () => {
     expect(code).toBe(2)
     expect(command).toBeUndefined()
     expect(stderr.split('\n')[0]).toBe(message)
-  })
-})
-
-describe('option conversions', () => {
-  it('--domain means https://<domain>/; --issuer is kept exactly as typed', () => {
-    expect(toIssuer({ domain: 'acme.eu.auth0.com:8443', clientAuth: 'client_secret_post' })).toBe(
-      'https://acme.eu.auth0.com:8443/',
-    )
-    expect(
-      toIssuer({ issuer: 'https://accounts.google.com', clientAuth: 'client_secret_post' }),
-    ).toBe('https://accounts.google.com')
-  })
-
-  it('the redirect URI: default, --port, PKCE_REDIRECT_URI, and only loopback http', () => {
-    const raw = { scope: 'openid' }
-    expect(toRedirectUri(raw, {}).href).toBe('http://127.0.0.1:8484/callback')
-    expect(toRedirectUri({ ...raw, port: 9000 }, {}).href).toBe('http://127.0.0.1:9000/callback')
-    expect(toRedirectUri(raw, { PKCE_REDIRECT_URI: 'http://localhost:3000/callback' }).href).toBe(
-      'http://localhost:3000/callback',
-    )
-    expect(() =>
-      toRedirectUri({ ...raw, redirectUri: 'https://app.example.com/callback' }, {}),
-    ).toThrow(
-      'the redirect URI must be http on localhost, 127.0.0.1 or [::1], not https://app.example.com/callback',
-    )
   })
 })

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { runLogin } from '../../src/commands/login.js'
 import type { LoginOptions } from '../../src/commands/login.js'
 import { NO_ASSERTIONS } from '../../src/commands/assertions.js'
+import { authorizationRequestWith } from '../../src/commands/authorize-step.js'
 import { DEFAULT_HTTP_SETTINGS } from '../../src/commands/http-settings.js'
 import { testCtx } from '../helpers/test-ctx.js'
 
@@ -23,20 +24,12 @@ afterEach(async () => {
 
 function options(extra: Partial<LoginOptions> = {}): LoginOptions {
   return {
-    issuer: ISSUER,
-    client: { client_id: 'abc', auth: { method: 'none' } },
+    target: { issuer: ISSUER, client: { client_id: 'abc', auth: { method: 'none' } } },
+    request: authorizationRequestWith({ scope: 'openid profile' }),
     redirectUri: new URL('http://127.0.0.1:0/callback'),
-    scope: 'openid profile',
-    extra: [],
-    codeVerifier: undefined,
-    state: undefined,
-    nonce: undefined,
     dpop: undefined,
     http: { ...DEFAULT_HTTP_SETTINGS, timeoutMs: 5000 },
-    par: false,
-    maxAgeSeconds: undefined,
-    browser: { kind: 'command', argv: ['stub'] },
-    timeoutMs: 5000,
+    listener: { browser: { kind: 'command', argv: ['stub'] }, timeoutMs: 5000 },
     clockToleranceSeconds: 60,
     assertions: NO_ASSERTIONS,
     ...extra,

@@ -1,8 +1,8 @@
 import { InvalidArgumentError } from 'commander'
 import type { Command } from 'commander'
-import { parseDuration, parseExpectClaim } from '../commands/assertions.js'
-import type { Assertions, ClaimExpectation } from '../commands/assertions.js'
-import { isCliError } from '../errors.js'
+import { parseDuration, parseExpectClaim } from '../../commands/assertions.js'
+import type { Assertions, ClaimExpectation } from '../../commands/assertions.js'
+import { isCliError } from '../../errors.js'
 
 /** What commander hands over for the assertion flags, already parsed. */
 export interface RawAssertionOptions {

@@ -1,0 +1,73 @@
+import type { Command } from 'commander'
+import type { Ctx } from '../../context.js'
+import type { AuthorizeOptions } from '../../commands/authorize-step.js'
+import type { LoginOptions } from '../../commands/login.js'
+import { addAssertionOptions, toAssertions } from './assertions.js'
+import type { RawAssertionOptions } from './assertions.js'
+import { addDpopOptions, toDpopOptions } from './dpop.js'
+import type { RawDpopOptions } from './dpop.js'
+import { addHttpOptions, toHttpSettings } from './http.js'
+import type { RawHttpOptions } from './http.js'
+import { addListenerOptions, toListenerOptions, toRedirectUri } from './listener.js'
+import type { RawListenerOptions, RawRedirectOptions } from './listener.js'
+import { addTokenOutputOptions } from './output.js'
+import type { RawTokenOutputOptions } from './output.js'
+import { addRequestOptions, toAuthorizationRequest } from './request.js'
+import type { RawRequestOptions } from './request.js'
+import { addTargetOptions, toClient, toIssuer } from './target.js'
+import type { RawTargetOptions } from './target.js'
+import { addValidationOptions, toClockToleranceSeconds } from './validation.js'
+import type { RawValidationOptions } from './validation.js'
+
+// The options of the commands that run the flow (`login`, `par`), composed from the concerns.
+
+export interface RawAuthorizeOptions
+  extends
+    RawTargetOptions,
+    RawRequestOptions,
+    RawRedirectOptions,
+    RawDpopOptions,
+    RawHttpOptions,
+    RawTokenOutputOptions {}
+
+export interface RawLoginOptions
+  extends RawAuthorizeOptions, RawListenerOptions, RawValidationOptions, RawAssertionOptions {}
+
+/** Every flag of a command that runs the flow. */
+export function addFlowOptions(command: Command): Command {
+  return addTokenOutputOptions(
+    addValidationOptions(
+      addListenerOptions(
+        addAssertionOptions(
+          addHttpOptions(addDpopOptions(addRequestOptions(addTargetOptions(command)))),
+        ),
+      ),
+    ),
+  )
+}
+
+/** Everything an authorization request needs, checked, before the first request. */
+export async function toAuthorizeOptions(
+  raw: RawAuthorizeOptions,
+  ctx: Ctx,
+): Promise<AuthorizeOptions> {
+  const issuer = await toIssuer(raw)
+  const request = await toAuthorizationRequest(raw, ctx)
+  const client = await toClient(raw, ctx)
+  return {
+    target: { issuer, client },
+    request,
+    redirectUri: await toRedirectUri(raw, ctx.env),
+    dpop: await toDpopOptions(raw, ctx),
+    http: await toHttpSettings(raw, raw.showTokens === true),
+  }
+}
+
+export async function toLoginOptions(raw: RawLoginOptions, ctx: Ctx): Promise<LoginOptions> {
+  return {
+    ...(await toAuthorizeOptions(raw, ctx)),
+    listener: await toListenerOptions(raw, ctx.env),
+    clockToleranceSeconds: toClockToleranceSeconds(raw),
+    assertions: toAssertions(raw),
+  }
+}

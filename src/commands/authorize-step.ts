@@ -1,0 +1,345 @@
+import type { Ctx } from '../context.js'
+import { isCliError } from '../errors.js'
+import type { Loopback, Outcome } from '../net/loopback.js'
+import {
+  authorizationParams,
+  buildAuthorizationUrl,
+  buildParAuthorizationUrl,
+  validateAuthorizationResponse,
+} from '../oauth/authorize.js'
+import type { Client } from '../oauth/client-auth.js'
+import type { AuthorizationServer } from '../oauth/discovery.js'
+import { parEndpoint, processParResponse, pushedAuthorizationRequest } from '../oauth/par.js'
+import { challengeS256, generateCodeVerifier, generateRandomValue } from '../oauth/pkce.js'
+import type { DpopOptions, Flow, ParReport } from './flow.js'
+import type { HttpSettings } from './http-settings.js'
+
+/** The server and the client: who is asked, and who asks. */
+export interface Target {
+  /** Exactly as configured: compared byte for byte with the metadata and tokens. */
+  issuer: string
+  client: Client
+}
+
+/**
+ * The authorization request as the user asked for it, in typed fields. The wire form is made in
+ * one place, `extraParameters`.
+ */
+export interface AuthorizationRequest {
+  scope: string
+  /** Auth0's `audience`: the API asked for, and the `aud` the access token is checked against. */
+  audience: string | undefined
+  /** RFC 8707 resource indicators, in order. */
+  resources: string[]
+  organization: string | undefined
+  invitation: string | undefined
+  connection: string | undefined
+  prompt: string | undefined
+  /** `max_age`; sent, then enforced on the ID token's `auth_time` (OIDC Core §3.1.3.7). */
+  maxAgeSeconds: number | undefined
+  loginHint: string | undefined
+  responseMode: string | undefined
+  /** RFC 9396 `authorization_details`, already checked and compact. */
+  authorizationDetails: string | undefined
+  /** `--param` pairs, in order; none of them a parameter pkce sets itself (docs/security.md AR-1). */
+  params: [string, string][]
+  /** Fixed one-time values for reproducible debugging; fresh CSPRNG values when undefined. */
+  codeVerifier: string | undefined
+  state: string | undefined
+  nonce: string | undefined
+  /** Push the request first (RFC 9126); also automatic when the server requires it. */
+  par: boolean
+}
+
+/** A request with only `scope` and the given fields set: every other parameter left out. */
+export function authorizationRequestWith(
+  fields: Partial<AuthorizationRequest> & Pick<AuthorizationRequest, 'scope'>,
+): AuthorizationRequest {
+  return {
+    audience: undefined,
+    resources: [],
+    organization: undefined,
+    invitation: undefined,
+    connection: undefined,
+    prompt: undefined,
+    maxAgeSeconds: undefined,
+    loginHint: undefined,
+    responseMode: undefined,
+    authorizationDetails: undefined,
+    params: [],
+    codeVerifier: undefined,
+    state: undefined,
+    nonce: undefined,
+    par: false,
+    ...fields,
+  }
+}
+
+/** What every command that makes an authorization request shares. */
+export interface AuthorizeOptions {
+  target: Target
+  request: AuthorizationRequest
+  redirectUri: URL
+  dpop: DpopOptions | undefined
+  http: HttpSettings
+}
+
+/**
+ * How the authorization URL reaches a browser: the system browser, nothing (print only), the
+ * user's `--browser` command, or a function (the demo's built-in sandbox user).
+ */
+export type BrowserMode =
+  | { kind: 'system' }
+  | { kind: 'none' }
+  | { kind: 'command'; argv: string[] }
+  | { kind: 'agent'; open: (url: URL) => void }
+
+/** Where and how long the callback is awaited, and how the browser is reached. */
+export interface ListenerOptions {
+  browser: BrowserMode
+  timeoutMs: number
+}
+
+export interface PreparedRequest {
+  codeVerifier: string
+  codeChallenge: string
+  state: string
+  nonce: string | undefined
+  params: URLSearchParams
+}
+
+const OPENID = /(^|\s)openid(\s|$)/u
+
+export function wantsIdToken(scope: string): boolean {
+  return OPENID.test(scope)
+}
+
+/** The optional authorization parameters in wire names, in a stable order. */
+export function extraParameters(request: AuthorizationRequest): [string, string][] {
+  const extra: [string, string][] = []
+  const add = (name: string, value: string | number | undefined): void => {
+    if (value !== undefined) extra.push([name, String(value)])
+  }
+  add('audience', request.audience)
+  for (const resource of request.resources) add('resource', resource)
+  add('organization', request.organization)
+  add('invitation', request.invitation)
+  add('connection', request.connection)
+  add('prompt', request.prompt)
+  add('max_age', request.maxAgeSeconds)
+  add('login_hint', request.loginHint)
+  add('response_mode', request.responseMode)
+  extra.push(...request.params)
+  add('authorization_details', request.authorizationDetails)
+  return extra
+}
+
+/** Fresh (or fixed) PKCE, state and nonce values, and the authorization request's parameters. */
+export function prepareRequest(
+  opts: AuthorizeOptions,
+  redirectUri: string,
+  flow: Flow,
+  ctx: Ctx,
+): PreparedRequest {
+  const { request } = opts
+  const codeVerifier = request.codeVerifier ?? generateCodeVerifier(ctx.random)
+  const codeChallenge = challengeS256(codeVerifier)
+  const state = request.state ?? generateRandomValue(ctx.random)
+  const nonce = wantsIdToken(request.scope)
+    ? (request.nonce ?? generateRandomValue(ctx.random))
+    : undefined
+  const params = authorizationParams({
+    client_id: opts.target.client.client_id,
+    redirect_uri: redirectUri,
+    scope: request.scope,
+    state,
+    nonce,
+    code_challenge: codeChallenge,
+    dpop_jkt: flow.dpop?.key.jkt,
+    extra: extraParameters(request),
+  })
+  ctx.reporter.step(`PKCE code_verifier ${codeVerifier}`)
+  ctx.reporter.step(`PKCE code_challenge ${codeChallenge} (S256)`)
+  return { codeVerifier, codeChallenge, state, nonce, params }
+}
+
+/**
+ * Pushes the authorization request (RFC 9126) and returns the front-channel URL, which carries
+ * only `client_id` and `request_uri`. Any failure stops the run before a browser opens.
+ */
+export async function pushRequest(
+  target: Target,
+  as: AuthorizationServer,
+  params: URLSearchParams,
+  flow: Flow,
+  ctx: Ctx,
+): Promise<{ url: URL; par: ParReport }> {
+  const endpoint = parEndpoint(as)
+  ctx.reporter.step(`Pushing the authorization request to ${endpoint.href}`)
+  const response = await flow.post(endpoint, 'par', async (headers) =>
+    pushedAuthorizationRequest(
+      as,
+      await flow.credentials(target.client, target.issuer),
+      params,
+      flow.http,
+      headers,
+    ),
+  )
+  const pushed = await processParResponse(response, target.client.auth.method === 'none')
+  if (pushed.status === 200) {
+    flow.warn('par_status_200', 'the PAR endpoint answered 200; RFC 9126 §2.2 requires 201 Created')
+  }
+  flow.lap('par')
+  const expiresAt = new Date(ctx.now().getTime() + pushed.expires_in * 1000)
+  const url = buildParAuthorizationUrl(
+    as,
+    new URL(target.issuer),
+    target.client.client_id,
+    pushed.request_uri,
+  )
+  return {
+    url,
+    par: {
+      request_uri: pushed.request_uri,
+      expires_in: pushed.expires_in,
+      expires_at: expiresAt.toISOString(),
+    },
+  }
+}
+
+/** The authorization request made ready for a browser: its URL, and what the exchange needs. */
+export interface Authorization {
+  request: PreparedRequest
+  url: URL
+  par: ParReport | null
+}
+
+/**
+ * Prepares the request and turns it into the URL a browser opens: pushed first when `pushing`,
+ * else the parameters on `authorization_endpoint`.
+ */
+export async function authorizationRequest(
+  opts: AuthorizeOptions,
+  as: AuthorizationServer,
+  redirectUri: string,
+  pushing: boolean,
+  flow: Flow,
+  ctx: Ctx,
+): Promise<Authorization> {
+  const request = prepareRequest(opts, redirectUri, flow, ctx)
+  if (!pushing) {
+    const url = buildAuthorizationUrl(as, new URL(opts.target.issuer), request.params)
+    return { request, url, par: null }
+  }
+  const pushed = await pushRequest(opts.target, as, request.params, flow, ctx)
+  ctx.reporter.step(`request_uri ${pushed.par.request_uri} (expires in ${pushed.par.expires_in}s)`)
+  return { request, url: pushed.url, par: pushed.par }
+}
+
+/** Starts the loopback listener for the redirect URI and says what must be registered. */
+export async function startListener(redirectUri: URL, ctx: Ctx): Promise<Loopback> {
+  const { startLoopback } = await import('../net/loopback.js')
+  const loopback = await startLoopback({
+    redirectUri,
+    onStray: (event) => ctx.reporter.step(`listener: ${event}`),
+  })
+  ctx.reporter.step(
+    `Listening on ${loopback.redirectUri.href}: it must be in the application's Allowed Callback URLs, exactly`,
+  )
+  return loopback
+}
+
+/** Prints the authorization URL (always, for SSH users) and hands it to the chosen browser. */
+export async function presentAuthorizationUrl(
+  url: URL,
+  mode: BrowserMode,
+  ctx: Ctx,
+): Promise<void> {
+  ctx.reporter.notice('Open this URL to sign in:', url.href)
+  if (mode.kind === 'none') return
+  if (mode.kind === 'agent') return mode.open(url)
+  if (mode.kind === 'system' && (!ctx.io.stderrIsTTY || (ctx.env.CI ?? '') !== '')) {
+    // docs/security.md CI-3: nobody is there to use a browser; the URL is on stderr already.
+    ctx.reporter.step(
+      'Not opening a browser (no terminal, or CI): open the URL above, or pass --browser <command>',
+    )
+    return
+  }
+  try {
+    await ctx.openBrowser(url, mode.kind === 'command' ? mode.argv : undefined)
+  } catch (error) {
+    ctx.reporter.warn(
+      'browser_failed',
+      `could not open the browser (${error instanceof Error ? error.message : String(error)}); open the URL above yourself`,
+    )
+  }
+}
+
+/**
+ * Waits for the callback and validates it (state, iss, error, code; RFC 9207 §2.4); with PAR,
+ * warns when the request_uri expires first (docs/security.md PAR-4). Returns the code.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
+ */
+export async function receiveCode(
+  loopback: Loopback,
+  authorization: Authorization,
+  context: { as: AuthorizationServer; issuer: string; timeoutMs: number },
+  flow: Flow,
+  ctx: Ctx,
+): Promise<string> {
+  const { par } = authorization
+  const stopWaiting = ctx.reporter.wait(
+    `Waiting for the callback on ${loopback.redirectUri.href} (up to ${Math.round(context.timeoutMs / 1000)}s, Ctrl-C to stop)`,
+  )
+  const expiry =
+    par === null
+      ? undefined
+      : setTimeout(() => {
+          flow.warn(
+            'par_request_uri_expired',
+            `the request_uri expired after ${par.expires_in}s; if the browser shows an error, run again and sign in sooner`,
+          )
+        }, par.expires_in * 1000)
+  expiry?.unref()
+  let callback: URL
+  try {
+    callback = await loopback.waitForCallback(context.timeoutMs, ctx.signal)
+  } finally {
+    clearTimeout(expiry)
+    stopWaiting()
+  }
+  flow.lap('authorize')
+  ctx.reporter.step('Callback received')
+  const response = validateAuthorizationResponse(callback, {
+    state: authorization.request.state,
+    issuer: context.issuer,
+    issRequired: context.as.authorization_response_iss_parameter_supported === true,
+  })
+  flow.checks.push({ name: 'callback.state', ok: true, detail: 'equals the state sent' })
+  if (callback.searchParams.has('iss'))
+    flow.checks.push({ name: 'callback.iss', ok: true, detail: `equals ${context.issuer}` })
+  if (response.issUnadvertised) {
+    flow.warn(
+      'iss_unadvertised',
+      'the callback carries iss although the metadata does not advertise authorization_response_iss_parameter_supported',
+    )
+  }
+  return response.code
+}
+
+/** The listener page for a failed run. */
+export function failurePage(error: unknown, ctx: Ctx): Outcome {
+  if (!isCliError(error))
+    return {
+      ok: false,
+      title: 'Sign-in failed',
+      message: 'pkce hit an internal error; see the terminal.',
+    }
+  // docs/security.md LL-7, D-1: callback-stage failures come from the query, so the page names
+  // only our code. Later ones come from the back channel: shown redacted (SO-2), escaped by the page.
+  const message =
+    error.stage === 'callback'
+      ? `The callback was refused (${error.code}).`
+      : `${ctx.secrets.redact(error.message)} (${error.code})`
+  return { ok: false, title: 'Sign-in failed', message: `${message} See the terminal for details.` }
+}
