@@ -27,7 +27,6 @@ export const ERROR_EXIT = {
   authorization_error: EXIT.oauth,
   par_error: EXIT.oauth,
   token_error: EXIT.oauth,
-  userinfo_error: EXIT.oauth,
   dpop_nonce_loop: EXIT.oauth,
 
   metadata_invalid: EXIT.protocol,
@@ -36,10 +35,8 @@ export const ERROR_EXIT = {
   unsafe_authorization_endpoint: EXIT.protocol,
   conflicting_authorization_endpoint_param: EXIT.protocol,
   pkce_s256_unsupported: EXIT.protocol,
-  par_required: EXIT.protocol,
   jwks_invalid: EXIT.protocol,
   no_matching_key: EXIT.protocol,
-  kid_required: EXIT.protocol,
   weak_key: EXIT.protocol,
   unexpected_redirect: EXIT.protocol,
   response_too_large: EXIT.protocol,
@@ -62,7 +59,6 @@ export const ERROR_EXIT = {
   dpop_downgrade: EXIT.protocol,
 
   id_token_malformed: EXIT.protocol,
-  id_token_encrypted_unsupported: EXIT.protocol,
   id_token_unsupported_header: EXIT.protocol,
   id_token_typ_invalid: EXIT.protocol,
   id_token_alg_not_allowed: EXIT.protocol,
@@ -75,7 +71,6 @@ export const ERROR_EXIT = {
   id_token_at_hash_invalid: EXIT.protocol,
   id_token_auth_time_invalid: EXIT.protocol,
   access_token_invalid: EXIT.protocol,
-  userinfo_sub_mismatch: EXIT.protocol,
   assertion_failed: EXIT.protocol,
   token_invalid: EXIT.protocol,
 
@@ -94,8 +89,7 @@ export const ERROR_EXIT = {
 export type ErrorCode = keyof typeof ERROR_EXIT
 
 /** Where in the flow an error happened; shown as `stage` in `--json`. */
-export type Stage =
-  'discovery' | 'par' | 'authorize' | 'callback' | 'token' | 'validate' | 'decode' | 'userinfo'
+export type Stage = 'discovery' | 'par' | 'authorize' | 'callback' | 'token' | 'validate' | 'decode'
 
 export interface OAuthErrorFields {
   error: string

@@ -3,12 +3,10 @@ import type { Ctx } from '../context.js'
 import { CliError, isCliError } from '../errors.js'
 import { decodeToken } from '../jwt/decode.js'
 import { allowedIdTokenAlgorithms, validateIdToken } from '../jwt/id-token.js'
-import { cachedJwks } from '../jwt/jwks-source.js'
+import { issuerKeys } from '../jwt/jwks-source.js'
 import { CheckList, ID_TOKEN_CODES, verifyJwt } from '../jwt/verify.js'
 import type { JwksSource } from '../jwt/verify.js'
 import type { AuthorizationServer } from '../oauth/discovery.js'
-import type { Http } from '../oauth/http.js'
-import { jwksRequest, processJwksResponse } from '../oauth/jwks.js'
 import { authorizationCodeGrant, processTokenResponse, tokenRequest } from '../oauth/token.js'
 import type { TokenResponse } from '../oauth/token.js'
 import { wantsIdToken } from './authorize-step.js'
@@ -56,22 +54,6 @@ export interface TokenExpectations {
   /** DPoP was asked for, but a Bearer token is accepted with a warning (docs/security.md D-4). */
   allowDpopDowngrade: boolean
   flowStartedAt: Date
-}
-
-/** The issuer's keys from `jwks_uri`, fetched once and refetched at most once (HC-5). */
-function jwksSource(as: AuthorizationServer, http: Http): JwksSource {
-  return cachedJwks(async () => {
-    if (as.jwks_uri === undefined) {
-      throw new CliError(
-        'metadata_invalid',
-        'the metadata has no jwks_uri, so tokens cannot be verified',
-        {
-          stage: 'validate',
-        },
-      )
-    }
-    return processJwksResponse(await jwksRequest(as.jwks_uri, http))
-  })
 }
 
 /**
@@ -126,7 +108,7 @@ export async function validateTokens(
   const { as, target, expect } = context
   ctx.reporter.step('Validating tokens')
   checkDpopBinding(tokens, expect.allowDpopDowngrade, flow)
-  const keys = jwksSource(as, flow.http)
+  const keys = issuerKeys(as, flow.http)
   const algorithms = allowedIdTokenAlgorithms(as.id_token_signing_alg_values_supported)
   let idToken: DecodedJwt | null = null
   if (tokens.id_token !== undefined) {
