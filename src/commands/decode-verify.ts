@@ -3,6 +3,7 @@ import type { KeyObject } from 'node:crypto'
 import type { JSONWebKeySet, JWK, JWTPayload, ProtectedHeaderParameters } from 'jose'
 import type { Ctx } from '../context.js'
 import { CliError, isCliError } from '../errors.js'
+import { curveAlgorithm, RSA_ALGORITHMS } from '../jwt/algorithms.js'
 import { KEY_HEADERS } from '../jwt/decode.js'
 import type { DecodedToken } from '../jwt/decode.js'
 import { cachedJwks, fetchIssuerJwks } from '../jwt/jwks-source.js'
@@ -45,12 +46,6 @@ const DECODE_CODES: CheckCodes = {
 }
 
 const JWS_ALGORITHM = /^(?:(?:RS|PS|ES)(?:256|384|512)|EdDSA|Ed25519|ES256K)$/u
-const RSA_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']
-const EC_ALGORITHMS: Record<string, string> = {
-  'P-256': 'ES256',
-  'P-384': 'ES384',
-  'P-521': 'ES512',
-}
 
 /**
  * The JWS algorithms keys may verify: each key's own `alg`, else those its type and curve
@@ -67,7 +62,7 @@ function allowedAlgorithms(jwks: JSONWebKeySet): string[] {
     } else if (key.kty === 'RSA') {
       for (const alg of RSA_ALGORITHMS) algorithms.add(alg)
     } else if (key.kty === 'EC') {
-      const alg = EC_ALGORITHMS[key.crv ?? '']
+      const alg = curveAlgorithm(key.crv)
       if (alg !== undefined) algorithms.add(alg)
     } else if (key.kty === 'OKP' && (key.crv === 'Ed25519' || key.crv === 'Ed448')) {
       algorithms.add('EdDSA')
