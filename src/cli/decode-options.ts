@@ -70,7 +70,7 @@ export async function toDecodeOptions(
           issuer: raw.issuer,
           audience: raw.audience,
           clockToleranceSeconds: raw.clockTolerance,
-          http: toHttpSettings(raw),
+          http: await toHttpSettings(raw),
         }
       : undefined,
     assertions: toAssertions(raw),

@@ -147,10 +147,12 @@ export interface RawHttpOptions {
   allowTlsVerificationDisabled?: boolean
 }
 
-export function toHttpSettings(raw: RawHttpOptions): HttpSettings {
+/** The HTTP settings, with `--ca-file` read and checked now, before any request. */
+export async function toHttpSettings(raw: RawHttpOptions): Promise<HttpSettings> {
+  const { readCaFile } = await import('../commands/inputs.js')
   return {
     timeoutMs: raw.httpTimeout * 1000,
-    caFile: raw.caFile,
+    ca: raw.caFile === undefined ? undefined : await readCaFile(raw.caFile),
     verbose: raw.verbose === true,
     showSecrets: raw.showSecrets === true,
     showTokens: raw.showTokens === true,

@@ -191,13 +191,12 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
         json?: boolean
       }>('sandbox-user', async (raw, [url]) => {
         const { runSandboxUser } = await import('../commands/sandbox-user.js')
-        const { readSecret, readTextFile } = await import('../commands/inputs.js')
+        const { readCaFile, readSecret } = await import('../commands/inputs.js')
         const password =
           raw.passwordFile === undefined
             ? undefined
             : await readSecret(raw.passwordFile, 'the password', ctx)
-        const ca =
-          raw.caFile === undefined ? undefined : await readTextFile(raw.caFile, '--ca-file')
+        const ca = raw.caFile === undefined ? undefined : await readCaFile(raw.caFile)
         const result = await runSandboxUser(
           {
             ca,

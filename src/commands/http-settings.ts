@@ -11,7 +11,8 @@ import type { Http } from '../oauth/http.js'
 /** The flags every command that talks HTTP shares. */
 export interface HttpSettings {
   timeoutMs: number
-  caFile: string | undefined
+  /** `--ca-file`'s PEM text, read and checked by `readCaFile` before any request. */
+  ca: string | undefined
   verbose: boolean
   showSecrets: boolean
   showTokens: boolean
@@ -22,7 +23,7 @@ export interface HttpSettings {
 /** What a command that offers no HTTP flags (the demo) uses: the flags' defaults. */
 export const DEFAULT_HTTP_SETTINGS: HttpSettings = {
   timeoutMs: 30_000,
-  caFile: undefined,
+  ca: undefined,
   verbose: false,
   showSecrets: false,
   showTokens: false,
@@ -89,7 +90,7 @@ async function dispatcherFor(settings: HttpSettings, ctx: Ctx): Promise<Dispatch
     ...(extra === undefined || extra === ''
       ? []
       : [await readTextFile(extra, 'NODE_EXTRA_CA_CERTS')]),
-    ...(settings.caFile === undefined ? [] : [await readTextFile(settings.caFile, '--ca-file')]),
+    ...(settings.ca === undefined ? [] : [settings.ca]),
   ]
   const { Agent } = await import('undici')
   return new Agent({ connect: { ca } })

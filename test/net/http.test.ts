@@ -157,7 +157,7 @@ describe('createHttp()', () => {
     )
     expect(code).toBe(0)
     expect(captured?.httpTimeout).toBe(30)
-    expect(toHttpSettings(captured ?? { httpTimeout: 0 }).timeoutMs).toBe(30_000)
+    expect((await toHttpSettings(captured ?? { httpTimeout: 0 })).timeoutMs).toBe(30_000)
   })
 
   it('CI-4: an abort of the run is interrupted, not a timeout', async () => {
