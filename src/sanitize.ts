@@ -26,10 +26,13 @@ export function sanitize(text: string): string {
   return cleaned.startsWith('::') ? `\\${cleaned}` : cleaned
 }
 
-/** Truncates to `max` characters, saying how long the original was. */
-export function excerpt(text: string, max = 200): string {
+/**
+ * Truncates to `max` characters, saying how long the original was (`size`, when `text` is already
+ * a masked copy of it).
+ */
+export function excerpt(text: string, max = 200, size = text.length): string {
   const safe = sanitize(text)
-  return safe.length <= max ? safe : `${safe.slice(0, max)}… (truncated, ${text.length} chars)`
+  return safe.length <= max ? safe : `${safe.slice(0, max)}… (truncated, ${size} chars)`
 }
 
 /** What stands in for a secret on stderr and in traces: `[redacted 64 chars]` (security.md SO-2). */

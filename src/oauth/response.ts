@@ -19,7 +19,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  */
 export function describeBody(response: Response, text: string): string {
   const type = excerpt(response.headers.get('content-type') ?? 'no content type', 100)
-  const shown = text.trim() === '' ? 'an empty body' : `body: ${excerpt(maskJsonMembers(text))}`
+  // security.md D-3: the size given is the whole body's, not that of its masked copy.
+  const shown =
+    text.trim() === ''
+      ? 'an empty body'
+      : `body: ${excerpt(maskJsonMembers(text), 200, text.length)}`
   return `HTTP ${response.status}, ${type}, ${shown}`
 }
 
