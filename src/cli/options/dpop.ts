@@ -41,7 +41,9 @@ export async function toDpopOptions(
   }
   const { readPrivateKey } = await import('../../commands/inputs.js')
   const key =
-    raw.dpopKey === undefined ? undefined : await readPrivateKey(raw.dpopKey, 'the DPoP key', ctx)
+    raw.dpopKey === undefined
+      ? undefined
+      : await readPrivateKey(raw.dpopKey, 'the DPoP key', ctx, raw.dpopAlg)
   return {
     alg: raw.dpopAlg ?? key?.alg,
     key: key?.key,

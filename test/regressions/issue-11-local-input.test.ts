@@ -1,0 +1,317 @@
+import { generateKeyPairSync } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { decodeProtectedHeader, exportJWK } from 'jose'
+import { MockAgent } from 'undici'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { readPrivateKey } from '../../src/commands/inputs.js'
+import { main } from '../../src/main.js'
+import { testCtx } from '../helpers/test-ctx.js'
+
+// Issue 11: bad local input (keys, CA files) must be exit 2 with one `error:` line naming the
+// input, found before the first request; never exit 1 ("internal error") or a later exit 5.
+
+const ORIGIN = 'https://tenant.test'
+const ISSUER = `${ORIGIN}/`
+const LOGIN = ['login', '--issuer', ISSUER, '--client-id', 'abc', '--scope', 'profile']
+
+let dir: string
+let agent: MockAgent
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pkce-issue-11-'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+beforeEach(() => {
+  agent = new MockAgent()
+  agent.disableNetConnect()
+})
+afterEach(async () => {
+  agent.assertNoPendingInterceptors()
+  await agent.close()
+})
+
+async function file(name: string, content: string): Promise<string> {
+  const path = join(dir, name)
+  await writeFile(path, content, { mode: 0o600 })
+  return path
+}
+
+function ecKey(curve: string): KeyObject {
+  return generateKeyPairSync('ec', { namedCurve: curve }).privateKey
+}
+
+/** Runs the CLI in process against the MockAgent; no interceptor means no request is expected. */
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const ctx = testCtx({ dispatcher: agent, now: new Date() })
+  const code = await main(argv, ctx)
+  return { code, stdout: ctx.stdout(), stderr: ctx.stderr() }
+}
+
+/**
+ * A tenant for one login without `openid` (so no ID token): discovery, then a token endpoint that
+ * records the request and answers with a DPoP-bound token when a proof came.
+ */
+function tenant(): { token: () => { headers: Record<string, string>; form: URLSearchParams } } {
+  const pool = agent.get(ORIGIN)
+  pool.intercept({ path: '/.well-known/openid-configuration', method: 'GET' }).reply(
+    200,
+    {
+      issuer: ISSUER,
+      authorization_endpoint: `${ORIGIN}/authorize`,
+      token_endpoint: `${ORIGIN}/oauth/token`,
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: ['none', 'private_key_jwt'],
+      dpop_signing_alg_values_supported: ['ES256', 'ES384', 'ES512'],
+    },
+    { headers: { 'content-type': 'application/json' } },
+  )
+  let captured: { headers: Record<string, string>; form: URLSearchParams } | undefined
+  pool.intercept({ path: '/oauth/token', method: 'POST' }).reply((request) => {
+    const headers = request.headers as Record<string, string>
+    captured = { headers, form: new URLSearchParams(request.body as string) }
+    return {
+      statusCode: 200,
+      data: JSON.stringify({
+        access_token: 'opaque-access-token',
+        token_type: headers.dpop === undefined ? 'Bearer' : 'DPoP',
+        expires_in: 60,
+      }),
+      responseOptions: {
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+      },
+    }
+  })
+  return {
+    token: () => {
+      if (captured === undefined) throw new Error('no token request')
+      return captured
+    },
+  }
+}
+
+/** `login` with a browser stub that calls the loopback callback with a code. */
+async function login(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const ctx = testCtx({
+    dispatcher: agent,
+    now: new Date(),
+    openBrowser: (url) => {
+      const callback = new URL(url.searchParams.get('redirect_uri') ?? '')
+      callback.search = new URLSearchParams({
+        code: 'the-code',
+        state: url.searchParams.get('state') ?? '',
+      }).toString()
+      void fetch(callback)
+      return Promise.resolve()
+    },
+  })
+  const code = await main([...LOGIN, '--port', '0', '--browser', 'stub', ...argv], ctx)
+  return { code, stdout: ctx.stdout(), stderr: ctx.stderr() }
+}
+
+describe('issue 11: a P-384 or P-521 private JWK without "alg" signs with ES384 / ES512', () => {
+  it('readPrivateKey() takes the alg from the JWK’s own crv', async () => {
+    const p384 = await file('p384.json', JSON.stringify(await exportJWK(ecKey('P-384'))))
+    const p521 = await file('p521.json', JSON.stringify(await exportJWK(ecKey('P-521'))))
+    expect((await readPrivateKey(p384, 'the DPoP key', testCtx())).alg).toBe('ES384')
+    expect((await readPrivateKey(p521, 'the private key', testCtx())).alg).toBe('ES512')
+  })
+
+  it('--dpop-key with a P-384 JWK: the login succeeds with ES384 proofs', async () => {
+    const server = tenant()
+    const key = await file('dpop-p384.json', JSON.stringify(await exportJWK(ecKey('P-384'))))
+    const result = await login(['--dpop', '--dpop-key', key, '--json'])
+    expect(result.stderr).not.toContain('error:')
+    expect(result.code).toBe(0)
+    expect(decodeProtectedHeader(server.token().headers.dpop ?? '')).toMatchObject({
+      typ: 'dpop+jwt',
+      alg: 'ES384',
+      jwk: { kty: 'EC', crv: 'P-384' },
+    })
+  })
+
+  it('--private-key-file with a P-521 JWK: the client assertion is signed with ES512', async () => {
+    const server = tenant()
+    const key = await file('client-p521.json', JSON.stringify(await exportJWK(ecKey('P-521'))))
+    const result = await login(['--private-key-file', key, '--json'])
+    expect(result.stderr).not.toContain('error:')
+    expect(result.code).toBe(0)
+    const assertion = server.token().form.get('client_assertion') ?? ''
+    expect(decodeProtectedHeader(assertion).alg).toBe('ES512')
+  })
+})
+
+describe('issue 11: a malformed private JWK is exit 2 naming the file', () => {
+  it('--dpop-key: an EC key whose x and y are not a point on its curve', async () => {
+    const jwk = await exportJWK(ecKey('P-256'))
+    const path = await file('bad-point.json', JSON.stringify({ ...jwk, x: jwk.y, y: jwk.x }))
+    const result = await run([...LOGIN, '--dpop', '--dpop-key', path])
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: the DPoP key in ${path} is not a valid private JWK: its x, y and d do not form a P-256 key pair\n`,
+    })
+  })
+
+  it('--private-key-file: the same key', async () => {
+    const jwk = await exportJWK(ecKey('P-384'))
+    const path = await file('bad-point-384.json', JSON.stringify({ ...jwk, x: jwk.y, y: jwk.x }))
+    const result = await run([...LOGIN, '--private-key-file', path])
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: the private key in ${path} is not a valid private JWK: its x, y and d do not form a P-384 key pair\n`,
+    })
+  })
+
+  it('x and y of another key: a valid point, but not the public half of d', async () => {
+    const jwk = await exportJWK(ecKey('P-256'))
+    const other = await exportJWK(ecKey('P-256'))
+    const path = await file('mismatch.json', JSON.stringify({ ...jwk, x: other.x, y: other.y }))
+    const result = await run([...LOGIN, '--dpop', '--dpop-key', path])
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: the DPoP key in ${path} is not a valid private JWK: its x, y and d do not form a P-256 key pair\n`,
+    })
+  })
+
+  it('--json: one usage_error document', async () => {
+    const jwk = await exportJWK(ecKey('P-256'))
+    const path = await file('bad-point-json.json', JSON.stringify({ ...jwk, x: jwk.y, y: jwk.x }))
+    const result = await run([...LOGIN, '--dpop', '--dpop-key', path, '--json'])
+    expect(result.code).toBe(2)
+    expect(JSON.parse(result.stdout)).toEqual({
+      ok: false,
+      error: {
+        code: 'usage_error',
+        message: `the DPoP key in ${path} is not a valid private JWK: its x, y and d do not form a P-256 key pair`,
+      },
+    })
+  })
+})
+
+describe('issue 11: the private members of a JWK are registered with the redactor', () => {
+  it('an EC key’s d', async () => {
+    const jwk = await exportJWK(ecKey('P-256'))
+    const path = await file('redact-ec.json', JSON.stringify(jwk))
+    const ctx = testCtx()
+    await readPrivateKey(path, 'the DPoP key', ctx)
+    expect(ctx.secrets.redact(`d=${jwk.d}`)).toBe('d=[redacted 43 chars]')
+  })
+
+  it('an RSA key’s d, p, q, dp, dq and qi', async () => {
+    const jwk = await exportJWK(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey)
+    const path = await file('redact-rsa.json', JSON.stringify(jwk))
+    const ctx = testCtx()
+    await readPrivateKey(path, 'the private key', ctx)
+    for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const) {
+      const value = jwk[member] ?? ''
+      expect(ctx.secrets.redact(value)).toBe(`[redacted ${value.length} chars]`)
+    }
+  })
+})
+
+describe('issue 11: --ca-file is read and checked before any request', () => {
+  it('a file with no certificate in it: exit 2 naming the file', async () => {
+    const path = await file('not-a-ca.pem', 'hello\n')
+    const result = await run([...LOGIN, '--ca-file', path])
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: --ca-file ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)\n`,
+    })
+  })
+
+  it('a file that cannot be read: exit 2 naming the file', async () => {
+    const path = join(dir, 'missing.pem')
+    const result = await run([...LOGIN, '--ca-file', path])
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: cannot read --ca-file ${path} (ENOENT)\n`,
+    })
+  })
+
+  it('decode --verify --ca-file: the same check', async () => {
+    const path = await file('not-a-ca-decode.pem', 'hello\n')
+    const result = await run([
+      'decode',
+      '--verify',
+      '--jwks-uri',
+      `${ORIGIN}/jwks.json`,
+      '--ca-file',
+      path,
+      'eyJhbGciOiJSUzI1NiJ9.e30.c2ln',
+    ])
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: --ca-file ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)\n`,
+    })
+  })
+})
+
+describe('issue 11: other key problems are exit 2 before the first request', () => {
+  it('an RSA key under 2048 bits (security.md MD-5)', async () => {
+    const key = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey
+    const path = await file('rsa-1024.pem', key.export({ format: 'pem', type: 'pkcs8' }).toString())
+    const result = await run([...LOGIN, '--private-key-file', path])
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: the private key in ${path} is a 1024-bit RSA key; RSA keys need at least 2048 bits (RFC 7518 §3.3)\n`,
+    })
+  })
+
+  it('a PEM key on a curve pkce does not sign with (secp256k1)', async () => {
+    const path = await file(
+      'k1.pem',
+      ecKey('secp256k1').export({ format: 'pem', type: 'pkcs8' }).toString(),
+    )
+    const result = await run([...LOGIN, '--dpop', '--dpop-key', path])
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        `error: the DPoP key in ${path} is an unsupported private key type (ec secp256k1)\n` +
+        'hint: use an RSA, EC (P-256/384/521) or Ed25519 key\n',
+    })
+  })
+
+  it('a JWK whose "alg" its key cannot sign with', async () => {
+    const jwk = { ...(await exportJWK(ecKey('P-256'))), alg: 'RS256' }
+    const path = await file('wrong-alg.json', JSON.stringify(jwk))
+    const result = await run([...LOGIN, '--private-key-file', path])
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: the private key in ${path} is a P-256 EC key and cannot sign with RS256 (it signs with ES256)\n`,
+    })
+  })
+
+  it('--dpop-alg that the --dpop-key cannot sign with', async () => {
+    const path = await file('dpop-384.json', JSON.stringify(await exportJWK(ecKey('P-384'))))
+    const result = await run([...LOGIN, '--dpop', '--dpop-alg', 'ES256', '--dpop-key', path])
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: the DPoP key in ${path} is a P-384 EC key and cannot sign with ES256 (it signs with ES384)\n`,
+    })
+  })
+
+  it('a JWK whose key_ops leave out "sign" (RFC 7517 §4.3)', async () => {
+    const jwk = { ...(await exportJWK(ecKey('P-256'))), key_ops: ['verify'] }
+    const path = await file('verify-only.json', JSON.stringify(jwk))
+    const result = await run([...LOGIN, '--dpop', '--dpop-key', path])
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: the DPoP key in ${path} has "key_ops" without "sign"\n`,
+    })
+  })
+})
