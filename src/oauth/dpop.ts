@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { CryptoKey, JWK, KeyObject } from 'jose'
 import { CliError } from '../errors.js'
 import type { Stage } from '../errors.js'
+import { publicPart } from '../jwt/algorithms.js'
 import { isJsonContentType } from './response.js'
 
 /** The key a run binds its tokens to. The private half is never exported or printed (DP-1). */
@@ -19,15 +20,6 @@ export interface DpopProofRecord {
   claims: { jti: string; htm: string; htu: string; iat: number; nonce?: string; ath?: string }
 }
 
-// RFC 7517 §4, RFC 7518 §6: what a public JWK may show.
-const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const
-
-function publicOnly(jwk: JWK): JWK {
-  return Object.fromEntries(
-    PUBLIC_MEMBERS.filter((name) => jwk[name] !== undefined).map((name) => [name, jwk[name]]),
-  )
-}
-
 /**
  * A fresh asymmetric key pair for this run (ES256 by default), or a given private JWK, with its
  * public JWK and thumbprint.
@@ -41,10 +33,10 @@ export async function createDpopKey(alg: string, given?: JWK): Promise<DpopKey> 
   if (given === undefined) {
     const pair = await generateKeyPair(alg, { extractable: false })
     privateKey = pair.privateKey
-    publicJwk = publicOnly(await exportJWK(pair.publicKey))
+    publicJwk = publicPart(await exportJWK(pair.publicKey))
   } else {
     privateKey = (await importJWK(given, alg)) as CryptoKey | KeyObject
-    publicJwk = publicOnly(given)
+    publicJwk = publicPart(given)
   }
   return { alg, privateKey, publicJwk, jkt: await calculateJwkThumbprint(publicJwk, 'sha256') }
 }
