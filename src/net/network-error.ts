@@ -1,16 +1,42 @@
 import { CliError } from '../errors.js'
 import type { HttpRequest } from '../oauth/http.js'
 
-const TLS_CODES = new Set([
-  'CERT_HAS_EXPIRED',
+// OpenSSL's X.509 verification results as Node reports them: the chain does not lead to a trusted
+// root, which a private CA explains.
+const UNTRUSTED_CHAIN = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
   'SELF_SIGNED_CERT_IN_CHAIN',
   'UNABLE_TO_GET_ISSUER_CERT',
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'CERT_UNTRUSTED',
+  'INVALID_CA',
 ])
+const CERT_DATES = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'])
+const CERT_NAME = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH'])
+
+/** Every other certificate, TLS or SSL failure (TL-1): `CERT_REVOKED`, `ERR_SSL_…`, `ERR_TLS_…`. */
+function isTlsCode(code: string): boolean {
+  return (
+    UNTRUSTED_CHAIN.has(code) ||
+    CERT_DATES.has(code) ||
+    CERT_NAME.has(code) ||
+    /^(CERT_|UNABLE_TO_|ERR_TLS_|ERR_SSL_)/u.test(code)
+  )
+}
+
+function tlsHint(code: string, host: string): string {
+  if (CERT_DATES.has(code)) {
+    return "the server's certificate is expired or not yet valid; check it, and this machine's clock"
+  }
+  if (CERT_NAME.has(code)) {
+    return `the server's certificate is not issued for ${host}; check the host in --domain / --issuer`
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+    return 'the port did not answer TLS; is it a plain http server?'
+  }
+  return 'for a private CA, pass --ca-file <pem> or set NODE_EXTRA_CA_CERTS'
+}
 
 function errorCode(error: unknown): string | undefined {
   let current: unknown = error
@@ -75,10 +101,32 @@ export function explainNetworkError(
       },
     )
   }
-  if (code !== undefined && TLS_CODES.has(code)) {
+  if (code !== undefined && isTlsCode(code)) {
     return new CliError('tls_error', `TLS verification failed for ${url.host} (${code})`, {
       stage,
-      hint: 'for a private CA, pass --ca-file <pem> or set NODE_EXTRA_CA_CERTS',
+      hint: tlsHint(code, url.hostname),
+      cause: error,
+    })
+  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
+    // undici's own connect timeout (10 s) can fire before --http-timeout does.
+    return new CliError('timeout', `connecting to ${url.host} timed out`, {
+      stage,
+      hint: 'check the host and port, and any firewall or proxy in between',
+      cause: error,
+    })
+  }
+  if (code === 'ECONNRESET') {
+    return new CliError('network_error', `the connection to ${url.host} was reset`, {
+      stage,
+      hint: 'the server or a proxy in between closed the connection',
+      cause: error,
+    })
+  }
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+    return new CliError('network_error', `${url.host} is unreachable`, {
+      stage,
+      hint: 'check the network connection, and any VPN or proxy',
       cause: error,
     })
   }
