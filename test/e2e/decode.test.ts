@@ -1,9 +1,10 @@
-import { generateKeyPairSync, sign } from 'node:crypto'
+import { generateKeyPairSync } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signRs256 } from '../helpers/jwt-fixtures.js'
 import { jsonOf, runCli, STACK_FRAME } from '../helpers/spawn-cli.js'
 
 const HOOK = pathToFileURL(
@@ -27,16 +28,15 @@ const HEAVY: [string, RegExp][] = [
 let dir = ''
 let token = ''
 
-function b64(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url')
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pkce-decode-e2e-'))
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const now = Math.floor(Date.now() / 1000)
-  const input = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ iss: 'https://acme.eu.auth0.com/', sub: 'auth0|42', iat: now, exp: now + 3600 })}`
-  token = `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`
+  token = signRs256(
+    { alg: 'RS256', typ: 'JWT' },
+    { iss: 'https://acme.eu.auth0.com/', sub: 'auth0|42', iat: now, exp: now + 3600 },
+    privateKey,
+  )
   await writeFile(join(dir, 'key.pem'), publicKey.export({ format: 'pem', type: 'spki' }))
 })
 

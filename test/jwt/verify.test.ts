@@ -1,10 +1,9 @@
-import { createSign, generateKeyPairSync } from 'node:crypto'
+import { generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { CliError } from '../../src/errors.js'
 import { CheckList, ID_TOKEN_CODES, verifyJwt } from '../../src/jwt/verify.js'
 import type { Check } from '../../src/jwt/verify.js'
-
-const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+import { signRs256 } from '../helpers/jwt-fixtures.js'
 
 describe('verifyJwt()', () => {
   it('MD-5: an RSA key under 2048 bits is weak_key, exit 4, not a crash', async () => {
@@ -18,12 +17,11 @@ describe('verifyJwt()', () => {
       exp: 2_000_000_000,
       iat: 1_795_521_600,
     }
-    const input = `${b64(header)}.${b64(payload)}`
-    const signature = createSign('RSA-SHA256').update(input).sign(privateKey).toString('base64url')
+    const token = signRs256(header, payload, privateKey)
     const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'small', alg: 'RS256', use: 'sig' }
     const checks: Check[] = []
     const error = await verifyJwt(
-      `${input}.${signature}`,
+      token,
       header,
       payload,
       {
