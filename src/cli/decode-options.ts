@@ -19,25 +19,9 @@ export interface RawDecodeOptions extends RawHttpOptions, RawAssertionOptions {
 }
 
 async function checkedUrl(value: string, flag: string): Promise<URL> {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    throw new CliError('usage_error', `${flag} ${value} is not a URL`)
-  }
   // The endpoint rules are loaded only for a URL flag: a plain decode needs none of them.
-  const { isLoopbackHost } = await import('../oauth/endpoint.js')
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new CliError(
-      'insecure_not_loopback',
-      `${flag}: plain http is only accepted for a loopback host, not ${url.host}`,
-      { hint: 'use https' },
-    )
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new CliError('usage_error', `${flag} must be an https URL, not ${url.protocol}`)
-  }
-  return url
+  const { checkedServerUrl } = await import('../oauth/endpoint.js')
+  return checkedServerUrl(value, flag)
 }
 
 async function toKeySource(raw: RawDecodeOptions): Promise<KeySource> {

@@ -10,7 +10,7 @@ import { cachedJwks, fetchIssuerJwks } from '../jwt/jwks-source.js'
 import { CheckList, verifyJwt } from '../jwt/verify.js'
 import type { Check, CheckCodes, JwksSource } from '../jwt/verify.js'
 import { discover } from '../oauth/discovery.js'
-import { isLoopbackHost } from '../oauth/endpoint.js'
+import { checkedServerUrl } from '../oauth/endpoint.js'
 import type { Http } from '../oauth/http.js'
 import { jwksRequest, processJwksResponse } from '../oauth/jwks.js'
 import { isPlainObject } from '../oauth/response.js'
@@ -168,10 +168,6 @@ function adoptKid(jwks: JSONWebKeySet, kid: unknown): JSONWebKeySet {
   return { keys: jwks.keys.map((key) => (key.kid === undefined ? { ...key, kid } : key)) }
 }
 
-function httpsOrLoopback(url: URL): boolean {
-  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))
-}
-
 interface Keys {
   keys: JwksSource
   /** The issuer the token must name, if one is known. */
@@ -248,11 +244,12 @@ function createKeyring(settings: VerifySettings, ctx: Ctx) {
       list.fail('iss', 'the token has no iss, so its keys cannot be discovered', hint)
     let url: URL | undefined
     try {
-      url = new URL(issuer)
+      // The rule for every server URL: https, or plain http on a loopback host (security.md TL-3).
+      url = checkedServerUrl(issuer, 'iss')
     } catch {
       url = undefined
     }
-    if (url === undefined || !httpsOrLoopback(url)) {
+    if (url === undefined) {
       list.fail(
         'iss',
         `iss ${excerpt(JSON.stringify(issuer), 120)} is not an https URL, so its keys cannot be discovered`,
