@@ -1,0 +1,96 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { exportPKCS8, generateKeyPair } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { toClientAuth } from '../../../src/cli/options/client-auth.js'
+import { CliError } from '../../../src/errors.js'
+import { testCtx } from '../../helpers/test-ctx.js'
+
+let dir: string
+let secretFile: string
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pkce-client-auth-'))
+  secretFile = join(dir, 'secret')
+  await writeFile(secretFile, 'the-client-secret\n', { mode: 0o600 })
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+async function rejection(promise: Promise<unknown>): Promise<CliError> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection')
+    },
+    (error: unknown) => {
+      if (!(error instanceof CliError)) throw error
+      return error
+    },
+  )
+}
+
+describe('toClientAuth()', () => {
+  it('refuses --client-secret: secrets never come from argv (docs/security.md SO-1)', async () => {
+    const ctx = testCtx()
+    const error = await rejection(
+      toClientAuth({ clientSecret: 's3cr3t-value', clientSecretFile: secretFile }, ctx),
+    )
+    expect(error.code).toBe('secret_on_argv')
+    expect(error.exitCode).toBe(2)
+    expect(error.message).toBe(
+      'secrets are not accepted as flag values: other users see them in ps and shell history',
+    )
+    expect(error.hint).toBe(
+      'use --client-secret-file <path>, or --client-secret-file - to read it from stdin',
+    )
+    expect(error.message).not.toContain('s3cr3t-value')
+  })
+
+  it('is none without a secret or key', async () => {
+    expect(await toClientAuth({}, testCtx())).toEqual({ method: 'none' })
+  })
+
+  it('reads the secret file and sends it with client_secret_post by default', async () => {
+    const ctx = testCtx()
+    expect(await toClientAuth({ clientSecretFile: secretFile }, ctx)).toEqual({
+      method: 'client_secret_post',
+      secret: 'the-client-secret',
+    })
+    expect(ctx.secrets.redact('the-client-secret')).toBe('[redacted 17 chars]')
+    expect(ctx.stderr()).toBe('')
+  })
+
+  it('uses client_secret_basic when asked', async () => {
+    expect(
+      await toClientAuth(
+        { clientSecretFile: secretFile, clientAuth: 'client_secret_basic' },
+        testCtx(),
+      ),
+    ).toEqual({ method: 'client_secret_basic', secret: 'the-client-secret' })
+  })
+
+  it('reads the secret from stdin with -', async () => {
+    expect(
+      await toClientAuth({ clientSecretFile: '-' }, testCtx({ stdin: 'from-stdin-secret\n' })),
+    ).toEqual({ method: 'client_secret_post', secret: 'from-stdin-secret' })
+  })
+
+  it('ignores --client-auth without a secret', async () => {
+    expect(await toClientAuth({ clientAuth: 'client_secret_basic' }, testCtx())).toEqual({
+      method: 'none',
+    })
+  })
+
+  it('reads a PEM private key for private_key_jwt', async () => {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true })
+    const path = join(dir, 'key.pem')
+    await writeFile(path, await exportPKCS8(privateKey), { mode: 0o600 })
+    const auth = await toClientAuth({ privateKeyFile: path }, testCtx())
+    expect(auth.method).toBe('private_key_jwt')
+    if (auth.method !== 'private_key_jwt') return
+    expect(auth.alg).toBe('ES256')
+    expect([auth.key.kty, auth.key.crv, typeof auth.key.d]).toEqual(['EC', 'P-256', 'string'])
+  })
+})
