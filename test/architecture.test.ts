@@ -5,7 +5,7 @@ import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 import { ERROR_EXIT } from '../src/errors.js'
 
-// Static facts about the source tree (house-style.md, Architecture): read with node:fs and parsed
+// Static facts about the source tree (README, "Development"): read with node:fs and parsed
 // with the TypeScript parser, so comments and strings never count as code. Nothing is built.
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -152,7 +152,7 @@ interface LayerRule {
   packages: string[] // bare specifiers it may not import (subpaths included)
 }
 
-// house-style.md, Architecture: oauth/ ← commands/ ← cli/, one way. eslint.config.js checks direct
+// oauth/ ← commands/ ← cli/, one way (README, "Development"). eslint.config.js checks direct
 // value imports per file; this also follows type-only and dynamic imports through other modules.
 const LAYER_RULES: LayerRule[] = [
   {
