@@ -1,4 +1,4 @@
-import type { SandboxCommandOptions } from '../commands/sandbox.js'
+import { sandboxOptions, type SandboxOptions } from '../sandbox/options.js'
 
 export interface RawSandboxOptions {
   port: number
@@ -14,19 +14,20 @@ export interface RawSandboxOptions {
   json?: boolean
 }
 
-export function toSandboxOptions(raw: RawSandboxOptions): SandboxCommandOptions {
-  const lifetimes: SandboxCommandOptions['lifetimes'] = {}
-  if (raw.accessTokenTtl !== undefined) lifetimes.accessToken = raw.accessTokenTtl
-  if (raw.idTokenTtl !== undefined) lifetimes.idToken = raw.idTokenTtl
-  if (raw.refreshTokenTtl !== undefined) lifetimes.refreshToken = raw.refreshTokenTtl
-  return {
+/** `pkce sandbox`'s flags as the sandbox's options; a flag not given takes the sandbox default. */
+export function toSandboxOptions(raw: RawSandboxOptions): SandboxOptions {
+  return sandboxOptions({
     port: raw.port,
-    https: raw.https === true,
-    requirePar: raw.requirePar === true,
-    requireDpop: raw.requireDpop === true,
-    dpopNonce: raw.dpopNonce === true,
-    skipConsent: raw.skipConsent === true,
-    lifetimes,
+    https: raw.https,
+    requirePar: raw.requirePar,
+    requireDpop: raw.requireDpop,
+    dpopNonce: raw.dpopNonce,
+    skipConsent: raw.skipConsent,
+    lifetimes: {
+      accessToken: raw.accessTokenTtl,
+      idToken: raw.idTokenTtl,
+      refreshToken: raw.refreshTokenTtl,
+    },
     configFile: raw.config,
-  }
+  })
 }

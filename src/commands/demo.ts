@@ -37,16 +37,8 @@ export async function runDemo(opts: DemoOptions, ctx: Ctx): Promise<DemoResult> 
   const { authorizationRequestWith } = await import('./authorize-step.js')
   const { NO_ASSERTIONS } = await import('./assertions.js')
   const { DEFAULT_HTTP_SETTINGS } = await import('./http-settings.js')
-  const { sandbox, info } = await startSandboxTenant({
-    port: 0,
-    https: false,
-    requirePar: false,
-    requireDpop: false,
-    dpopNonce: false,
-    skipConsent: false,
-    lifetimes: {},
-    configFile: undefined,
-  })
+  // The default tenant: plain HTTP on a free port, with the default users and clients.
+  const { sandbox, info } = await startSandboxTenant()
   try {
     ctx.reporter.step(`Sandbox tenant started at ${info.issuer} (no account needed)`)
     let browser: BrowserMode = { kind: 'system' }

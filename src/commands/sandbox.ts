@@ -6,18 +6,10 @@ import type { Ctx } from '../context.js'
 import { CliError } from '../errors.js'
 import type { IO } from '../io/io.js'
 import { heading } from '../io/render.js'
-import type { Sandbox, SandboxOptions } from '../sandbox/tenant.js'
-
-export interface SandboxCommandOptions {
-  port: number
-  https: boolean
-  requirePar: boolean
-  requireDpop: boolean
-  dpopNonce: boolean
-  skipConsent: boolean
-  lifetimes: { accessToken?: number; idToken?: number; refreshToken?: number }
-  configFile: string | undefined
-}
+import { portProblem } from '../net/listen.js'
+import { sandboxOptions } from '../sandbox/options.js'
+import type { SandboxOptions, SandboxOptionsInput } from '../sandbox/options.js'
+import type { Sandbox } from '../sandbox/tenant.js'
 
 export interface SandboxClientInfo {
   client_id: string
@@ -50,56 +42,48 @@ export interface RunningSandbox {
 /**
  * Starts the sandbox tenant and writes its throw-away credentials (and CA) to a private directory,
  * so `pkce login` can take them with `--client-secret-file`, `--private-key-file`, `--ca-file`.
+ * What `pkce sandbox`, `pkce demo` and the end-to-end tests start.
  */
 export async function startSandboxTenant(
-  opts: SandboxCommandOptions,
+  given: SandboxOptionsInput = {},
   log?: (line: string) => void,
 ): Promise<RunningSandbox> {
-  const [{ startSandbox }, { loadSandboxConfig, SandboxConfigError }] = await Promise.all([
+  const options = sandboxOptions(given)
+  const [{ startSandbox }, { SandboxConfigError }] = await Promise.all([
     import('../sandbox/tenant.js'),
     import('../sandbox/config.js'),
   ])
   const dir = await mkdtemp(join(tmpdir(), 'pkce-sandbox-'))
-  const options: SandboxOptions = {
-    port: opts.port,
-    requirePar: opts.requirePar,
-    requireDpop: opts.requireDpop,
-    dpopNonce: opts.dpopNonce,
-    skipConsent: opts.skipConsent,
-    lifetimes: opts.lifetimes,
-    ...(log === undefined ? {} : { log }),
-  }
-  let caFile: string | null = null
-  if (opts.https) {
-    const { createSandboxCertificates } = await import('../sandbox/ca.js')
-    const certificates = createSandboxCertificates()
-    caFile = join(dir, 'ca.pem')
-    await writeFile(caFile, certificates.caCert)
-    options.tls = { cert: certificates.cert, key: certificates.key }
-  }
-  if (opts.configFile !== undefined) {
-    try {
-      options.config = await loadSandboxConfig(opts.configFile)
-    } catch (error) {
-      if (error instanceof SandboxConfigError)
-        throw new CliError('usage_error', error.message, { cause: error })
-      throw error
-    }
-  }
   let sandbox: Sandbox
   try {
-    sandbox = await startSandbox(options)
+    sandbox = await startSandbox(options, log)
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'EADDRINUSE') {
+    if (error instanceof SandboxConfigError)
+      throw new CliError('usage_error', error.message, { cause: error })
+    if (portProblem(error) === 'in use') {
       throw new CliError(
         'port_in_use',
-        `cannot start the sandbox on 127.0.0.1:${opts.port}: the port is in use`,
+        `cannot start the sandbox on 127.0.0.1:${options.port}: the port is in use`,
         {
           hint: 'pass --port <n>, or --port 0 for a free one',
         },
       )
     }
     throw error
+  }
+  try {
+    return { sandbox, info: await writeSandboxFiles(sandbox, dir) }
+  } catch (error) {
+    await sandbox.close()
+    throw error
+  }
+}
+
+async function writeSandboxFiles(sandbox: Sandbox, dir: string): Promise<SandboxInfo> {
+  let caFile: string | null = null
+  if (sandbox.caCert !== undefined) {
+    caFile = join(dir, 'ca.pem')
+    await writeFile(caFile, sandbox.caCert)
   }
   const clients: SandboxClientInfo[] = []
   for (const client of sandbox.clients) {
@@ -120,23 +104,20 @@ export async function startSandboxTenant(
     clients.push(info)
   }
   return {
-    sandbox,
-    info: {
-      issuer: sandbox.issuer,
-      domain: sandbox.domain,
-      ca_file: caFile,
-      clients,
-      audiences: sandbox.audiences.map((audience) => ({
-        identifier: audience.identifier,
-        scopes: audience.scopes,
-      })),
-      organizations: sandbox.organizations.map((organization) => ({
-        id: organization.id,
-        name: organization.name,
-      })),
-      users: sandbox.users.map((user) => ({ username: user.username, sub: user.sub })),
-      files_dir: dir,
-    },
+    issuer: sandbox.issuer,
+    domain: sandbox.domain,
+    ca_file: caFile,
+    clients,
+    audiences: sandbox.audiences.map((audience) => ({
+      identifier: audience.identifier,
+      scopes: audience.scopes,
+    })),
+    organizations: sandbox.organizations.map((organization) => ({
+      id: organization.id,
+      name: organization.name,
+    })),
+    users: sandbox.users.map((user) => ({ username: user.username, sub: user.sub })),
+    files_dir: dir,
   }
 }
 
@@ -145,11 +126,11 @@ export async function startSandboxTenant(
  * on stdout; each request is logged on stderr.
  */
 export async function runSandbox(
-  opts: SandboxCommandOptions,
+  options: SandboxOptions,
   ctx: Ctx,
   ready: (info: SandboxInfo) => void,
 ): Promise<void> {
-  const { sandbox, info } = await startSandboxTenant(opts, (line) =>
+  const { sandbox, info } = await startSandboxTenant(options, (line) =>
     ctx.io.err(`${ctx.secrets.redact(line)}\n`),
   )
   ready(info)

@@ -1,9 +1,10 @@
 import { createServer } from 'node:http'
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { CliError } from '../errors.js'
 import { bareHost, isLoopbackHost } from '../oauth/endpoint.js'
 import { sanitize } from '../sanitize.js'
+import { closer, listen, portProblem } from './listen.js'
 
 export interface LoopbackOptions {
   redirectUri: URL
@@ -60,18 +61,6 @@ function send(response: ServerResponse, status: number, outcome: Outcome): void 
   response.end(renderPage(outcome))
 }
 
-function listen(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(error)
-    server.once('error', onError)
-    server.listen({ host, port, exclusive: true }, () => {
-      server.off('error', onError)
-      const address = server.address()
-      resolve(typeof address === 'object' && address !== null ? address.port : port)
-    })
-  })
-}
-
 function bindHosts(hostname: string): string[] {
   const host = bareHost(hostname)
   // RFC 8252 §8.3: a `localhost` redirect may resolve to either family; bind both, never a wildcard.
@@ -94,7 +83,7 @@ export async function startLoopback(options: LoopbackOptions): Promise<Loopback>
     )
   }
   const sockets = new Set<Socket>()
-  const servers: Server[] = []
+  const closers: (() => Promise<void>)[] = []
   let callback: { url: URL; response: ServerResponse } | undefined
   let deliver: ((url: URL) => void) | undefined
   let closed = false
@@ -153,16 +142,17 @@ export async function startLoopback(options: LoopbackOptions): Promise<Loopback>
     })
     try {
       port = await listen(server, host, port)
-      servers.push(server)
+      closers.push(closer(server))
     } catch (error) {
       const code = (error as { code?: unknown }).code
       // A second family may be missing (no IPv6); the first one bound is enough.
       if (index > 0 && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) continue
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
-      if (code === 'EADDRINUSE' || code === 'EACCES') {
+      await Promise.all(closers.map((close) => close()))
+      const problem = portProblem(error)
+      if (problem !== undefined) {
         throw new CliError(
           'port_in_use',
-          `cannot listen on ${host}:${port}: the port is ${code === 'EACCES' ? 'not allowed' : 'in use'}`,
+          `cannot listen on ${host}:${port}: the port is ${problem}`,
           {
             stage: 'authorize',
             hint: 'pass --port <n> (and register that callback URL with the application), or stop what holds the port',
@@ -179,15 +169,7 @@ export async function startLoopback(options: LoopbackOptions): Promise<Loopback>
   const close = async (): Promise<void> => {
     if (closed) return
     closed = true
-    await Promise.all(
-      servers.map(
-        (server) =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve())
-            server.closeAllConnections()
-          }),
-      ),
-    )
+    await Promise.all(closers.map((closeServer) => closeServer()))
     for (const socket of sockets) socket.destroy()
   }
 

@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici'
 import type { Dispatcher } from 'undici'
+import { isLoopbackHost } from '../oauth/endpoint.js'
 import { DEFAULT_USERNAME } from './config.js'
 
 export interface DriveOptions {
@@ -24,7 +25,6 @@ export interface CallbackResult {
   body: string
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]'])
 const BODY_LIMIT = 1024 * 1024
 const USER_AGENT = 'pkce-sandbox-agent'
 
@@ -170,7 +170,7 @@ async function fetchStep(
 }
 
 function assertLoopbackCallback(url: URL): void {
-  if (url.protocol !== 'http:' || !LOOPBACK_HOSTS.has(url.hostname)) {
+  if (url.protocol !== 'http:' || !isLoopbackHost(url.hostname)) {
     throw new Error(
       `refusing to follow a redirect to ${url.origin}: it is neither the authorization server nor a loopback callback`,
     )

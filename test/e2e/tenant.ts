@@ -1,20 +1,18 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createSandboxCertificates } from '../../src/sandbox/ca.js'
-import { startSandbox } from '../../src/sandbox/tenant.js'
-import type { Sandbox, SandboxOptions } from '../../src/sandbox/tenant.js'
+import { startSandboxTenant } from '../../src/commands/sandbox.js'
+import type { SandboxOptionsInput } from '../../src/sandbox/options.js'
+import type { Sandbox } from '../../src/sandbox/tenant.js'
 
 export interface TestTenant {
   sandbox: Sandbox
-  /** A directory of this tenant's files (CA, secrets, keys), removed with the OS temp dir. */
+  /** The private directory the command writes the tenant's files to; tests may add their own. */
   dir: string
+  /** The tenant's throw-away CA, as `pkce sandbox --https` writes it. */
   caFile: string
   /** Environment for a spawned CLI: trusts the tenant's throw-away CA. */
   env: Record<string, string>
   /** The secret of the confidential client, in a mode-0600 file. */
   secretFile: string
-  /** The private_key_jwt client's private JWK, in a file. */
+  /** The private_key_jwt client's private JWK, in a mode-0600 file. */
   keyFile: string
   /** Paths of requests the tenant received, as `METHOD /path`. */
   requests(): string[]
@@ -22,32 +20,23 @@ export interface TestTenant {
 }
 
 /**
- * The project's test tenant: the sandbox (oidc-provider, Auth0-shaped) over HTTPS on 127.0.0.1
- * with a throw-away CA, trusted by spawned CLIs through NODE_EXTRA_CA_CERTS.
+ * The project's test tenant: `pkce sandbox --https --port 0` started in-process by the command's
+ * own starter, so the tests use the files (CA, secret, key) the command writes. Spawned CLIs trust
+ * it through NODE_EXTRA_CA_CERTS.
  */
-export async function startTestTenant(options: SandboxOptions = {}): Promise<TestTenant> {
-  const dir = mkdtempSync(join(tmpdir(), 'pkce-tenant-'))
-  const certificates = createSandboxCertificates()
-  const caFile = join(dir, 'ca.pem')
-  writeFileSync(caFile, certificates.caCert)
-  const sandbox = await startSandbox({
-    ...options,
-    tls: { cert: certificates.cert, key: certificates.key },
-  })
-  const confidential = sandbox.clients.find((client) => client.client_secret !== undefined)
-  const keyed = sandbox.clients.find((client) => client.private_jwk !== undefined)
-  if (confidential?.client_secret === undefined || keyed?.private_jwk === undefined) {
-    throw new Error('the sandbox has no confidential or private_key_jwt client')
+export async function startTestTenant(options: SandboxOptionsInput = {}): Promise<TestTenant> {
+  const { sandbox, info } = await startSandboxTenant({ ...options, https: true })
+  const secretFile = info.clients.find((client) => client.client_secret_file)?.client_secret_file
+  const keyFile = info.clients.find((client) => client.private_key_file)?.private_key_file
+  if (info.ca_file === null || secretFile === undefined || keyFile === undefined) {
+    await sandbox.close()
+    throw new Error('the sandbox has no CA, confidential or private_key_jwt client')
   }
-  const secretFile = join(dir, 'secret.txt')
-  writeFileSync(secretFile, `${confidential.client_secret}\n`, { mode: 0o600 })
-  const keyFile = join(dir, 'key.json')
-  writeFileSync(keyFile, JSON.stringify(keyed.private_jwk), { mode: 0o600 })
   return {
     sandbox,
-    dir,
-    caFile,
-    env: { NODE_EXTRA_CA_CERTS: caFile },
+    dir: info.files_dir,
+    caFile: info.ca_file,
+    env: { NODE_EXTRA_CA_CERTS: info.ca_file },
     secretFile,
     keyFile,
     requests: () => sandbox.requests.map((request) => `${request.method} ${request.path}`),

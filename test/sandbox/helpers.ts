@@ -1,13 +1,69 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
-import type { JWK } from 'jose'
+import {
+  SignJWT,
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+} from 'jose'
+import type { JSONWebKeySet, JWK } from 'jose'
 import { fetch } from 'undici'
 import type { Dispatcher } from 'undici'
-import type { Sandbox } from '../../src/sandbox/tenant.js'
+import { afterAll, beforeAll, expect, vi } from 'vitest'
+import type { SandboxOptionsInput } from '../../src/sandbox/options.js'
+import { driveAuthorization, type DriveOptions } from '../../src/sandbox/scripted-agent.js'
+import { startSandbox, type Sandbox } from '../../src/sandbox/tenant.js'
 
 export const CALLBACK_BODY = 'callback received'
+/** `subjectFor('user@sandbox.test')`: the default user's `sub`. */
+export const USER_SUB = 'auth0|6d02167bbb656aab8218abfb'
+
+/**
+ * Starts something before the tests of the enclosing block and closes it after them. The object
+ * returned reads through to what started, so tests use it like a plain variable.
+ */
+function fixture<T extends { close(): Promise<void> }>(start: () => Promise<T>): T {
+  let current: T | undefined
+  beforeAll(async () => {
+    current = await start()
+  })
+  afterAll(async () => {
+    await current?.close()
+  })
+  return new Proxy({} as T, {
+    get(_target, key) {
+      if (current === undefined) throw new Error('used outside the tests of its block')
+      return Reflect.get(current, key) as unknown
+    },
+  })
+}
+
+/**
+ * A sandbox tenant for the tests of the enclosing block; `options` may be a function, for options
+ * that need preparing first (a config file to write).
+ */
+export function withSandbox(
+  options: SandboxOptionsInput | (() => Promise<SandboxOptionsInput>) = {},
+  log?: (line: string) => void,
+): Sandbox {
+  return fixture(async () =>
+    startSandbox(typeof options === 'function' ? await options() : options, log),
+  )
+}
+
+/** A callback listener for the tests of the enclosing block. */
+export function withCallbackListener(): CallbackListener {
+  return fixture(startCallbackListener)
+}
+
+/** Spies on every console method: oidc-provider and the sandbox must print nothing. */
+export function spyOnConsole() {
+  return (['log', 'info', 'warn', 'error', 'debug'] as const).map((method) =>
+    vi.spyOn(console, method),
+  )
+}
 
 export interface CallbackListener {
   port: number
@@ -158,4 +214,58 @@ export async function dpopProof(
     .setIssuedAt()
     .setJti(randomBytes(16).toString('base64url'))
     .sign(key.privateKey)
+}
+
+/** Authorization and token requests for clients whose callback is `callback`. */
+export function codeFlowHelpers(callback: CallbackListener) {
+  const codeFlow = (clientId: string, extra: Record<string, string> = {}) =>
+    codeFlowParams(clientId, callback.redirectUri, createPkce(), extra)
+
+  function codeGrant(clientId: string, code: string, verifier: string): Record<string, string> {
+    return {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: callback.redirectUri,
+      client_id: clientId,
+      code_verifier: verifier,
+    }
+  }
+
+  /** Runs the front channel with the scripted agent and returns the authorization code. */
+  async function authorize(
+    sandbox: Sandbox,
+    clientId: string,
+    extra: Record<string, string> = {},
+  ): Promise<{ code: string; verifier: string; callbackUrl: URL }> {
+    const pkce = createPkce()
+    const result = await driveAuthorization(
+      authorizationUrl(sandbox, codeFlowParams(clientId, callback.redirectUri, pkce, extra)),
+    )
+    expect(result.status).toBe(200)
+    expect(result.body).toBe(CALLBACK_BODY)
+    return {
+      code: codeFrom(result.callbackUrl),
+      verifier: pkce.verifier,
+      callbackUrl: new URL(result.callbackUrl),
+    }
+  }
+
+  return { codeFlow, codeGrant, authorize }
+}
+
+/** Runs the front channel and returns the query of the callback it ended on. */
+export async function callbackQuery(
+  sandbox: Sandbox,
+  params: Record<string, string>,
+  options: DriveOptions = {},
+): Promise<Record<string, string>> {
+  const result = await driveAuthorization(authorizationUrl(sandbox, params), options)
+  expect(result.status).toBe(200)
+  return Object.fromEntries(new URL(result.callbackUrl).searchParams)
+}
+
+/** The tenant's published signing keys, to verify its tokens with. */
+export async function jwks(sandbox: Sandbox) {
+  const { body } = await getJson(`${sandbox.url}/.well-known/jwks.json`)
+  return createLocalJWKSet(body as unknown as JSONWebKeySet)
 }

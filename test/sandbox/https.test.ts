@@ -1,10 +1,8 @@
 import { decodeJwt } from 'jose'
 import { Agent, fetch, request } from 'undici'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createSandboxCertificates } from '../../src/sandbox/ca.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_CLIENT_IDS } from '../../src/sandbox/config.js'
 import { driveAuthorization } from '../../src/sandbox/scripted-agent.js'
-import { startSandbox, type Sandbox } from '../../src/sandbox/tenant.js'
 import {
   CALLBACK_BODY,
   authorizationUrl,
@@ -13,29 +11,24 @@ import {
   createPkce,
   getJson,
   postForm,
-  startCallbackListener,
+  spyOnConsole,
   tokenEndpoint,
-  type CallbackListener,
+  withCallbackListener,
+  withSandbox,
 } from './helpers.js'
 
 describe('an HTTPS tenant with the throw-away CA', () => {
-  const certificates = createSandboxCertificates()
-  const consoleMethods = ['log', 'info', 'warn', 'error', 'debug'] as const
-  const spies = consoleMethods.map((method) => vi.spyOn(console, method))
-  let sandbox: Sandbox
-  let callback: CallbackListener
+  const spies = spyOnConsole()
+  const sandbox = withSandbox({ https: true })
+  const callback = withCallbackListener()
   let dispatcher: Agent
 
-  beforeAll(async () => {
-    sandbox = await startSandbox({ tls: { cert: certificates.cert, key: certificates.key } })
-    callback = await startCallbackListener()
-    dispatcher = new Agent({ connect: { ca: certificates.caCert } })
+  beforeAll(() => {
+    dispatcher = new Agent({ connect: { ca: sandbox.caCert! } })
   })
 
   afterAll(async () => {
     await dispatcher.close()
-    await callback.close()
-    await sandbox.close()
     for (const spy of spies) spy.mockRestore()
   })
 
@@ -80,7 +73,7 @@ describe('an HTTPS tenant with the throw-away CA', () => {
         sandbox,
         codeFlowParams(DEFAULT_CLIENT_IDS.public, callback.redirectUri, pkce),
       ),
-      { ca: certificates.caCert },
+      { ca: sandbox.caCert! },
     )
     expect(result.status).toBe(200)
     expect(result.body).toBe(CALLBACK_BODY)

@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DEFAULT_CLIENT_IDS } from '../../src/sandbox/config.js'
 import { driveAuthorization } from '../../src/sandbox/scripted-agent.js'
-import { startSandbox, type Sandbox } from '../../src/sandbox/tenant.js'
 import {
   CALLBACK_BODY,
   authorizationUrl,
@@ -11,6 +10,7 @@ import {
   createPkce,
   requestLines,
   startCallbackListener,
+  withSandbox,
   type CallbackListener,
 } from './helpers.js'
 
@@ -188,15 +188,7 @@ describe('driveAuthorization() against a scripted server', () => {
 })
 
 describe('driveAuthorization() against the sandbox', () => {
-  let sandbox: Sandbox
-
-  beforeAll(async () => {
-    sandbox = await startSandbox()
-  })
-
-  afterAll(async () => {
-    await sandbox.close()
-  })
+  const sandbox = withSandbox()
 
   it('reports a rejected login instead of submitting it again', async () => {
     const url = authorizationUrl(
