@@ -119,11 +119,15 @@ function unsupportedKey(where: string, kind: unknown[]): CliError {
   )
 }
 
-/** "a P-384 EC key", "an RSA key", "an Ed25519 key": what a key is, for messages. */
-function describeKey(kty: string, crv: unknown): string {
-  if (kty === 'EC') return `a ${String(crv)} EC key`
-  if (kty === 'OKP') return `an ${String(crv)} key`
-  return `an ${kty} key`
+/** "P-384 EC", "RSA", "Ed25519": a key's kind, for messages. */
+function keyKind(kty: string, crv: unknown): string {
+  if (kty === 'EC') return `${String(crv)} EC`
+  return kty === 'OKP' ? String(crv) : kty
+}
+
+/** "a P-384 EC key", "an RSA key pair". */
+function aKey(kind: string, noun: string): string {
+  return `${kind.startsWith('P-') ? 'a' : 'an'} ${kind} ${noun}`
 }
 
 /** Registers every private member with the redactor before anything can print the key (SO-2). */
@@ -153,7 +157,7 @@ function chooseAlgorithm(
   algorithms: readonly string[],
   choice: { own: unknown; requested: string | undefined },
   where: string,
-  described: string,
+  kind: string,
 ): string {
   const { own, requested } = choice
   if (own !== undefined && typeof own !== 'string')
@@ -162,7 +166,7 @@ function chooseAlgorithm(
     if (alg !== undefined && !algorithms.includes(alg)) {
       throw new CliError(
         'usage_error',
-        `${where} is ${described} and cannot sign with ${alg} (it signs with ${algorithms.join(', ')})`,
+        `${where} is ${aKey(kind, 'key')} and cannot sign with ${alg} (it signs with ${algorithms.join(', ')})`,
       )
     }
   }
@@ -222,12 +226,11 @@ function privateKeyFromJwk(
   } catch {
     privateKey = undefined
   }
+  const kind = keyKind(jwk.kty, jwk.crv)
   if (privateKey === undefined || !formsKeyPair(jwk, privateKey)) {
-    const pair =
-      jwk.kty === 'RSA' ? 'an RSA' : jwk.kty === 'EC' ? `a ${String(jwk.crv)}` : 'an Ed25519'
     throw new CliError(
       'usage_error',
-      `${where} is not a valid private JWK: its ${listed(members)} do not form ${pair} key pair`,
+      `${where} is not a valid private JWK: its ${listed(members)} do not form ${aKey(kind, 'key pair')}`,
     )
   }
   checkRsaSize(privateKey, where)
@@ -235,12 +238,7 @@ function privateKeyFromJwk(
   if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('sign'))) {
     throw new CliError('usage_error', `${where} has "key_ops" without "sign"`)
   }
-  const alg = chooseAlgorithm(
-    algorithms,
-    { own: jwk.alg, requested },
-    where,
-    describeKey(jwk.kty, jwk.crv),
-  )
+  const alg = chooseAlgorithm(algorithms, { own: jwk.alg, requested }, where, kind)
   return { key: jwk, alg }
 }
 
@@ -265,15 +263,12 @@ async function privateKeyFromPem(
   const type = privateKey.asymmetricKeyType
   const curve = privateKey.asymmetricKeyDetails?.namedCurve
   const algorithms = keyObjectAlgorithms(type, curve)
-  if (type === undefined || algorithms.length === 0) throw unsupportedKey(where, [type, curve])
+  if (algorithms.length === 0) throw unsupportedKey(where, [type, curve])
   checkRsaSize(privateKey, where)
-  const described =
-    type === 'ec'
-      ? describeKey('EC', joseCurve(curve))
-      : type === 'ed25519'
-        ? describeKey('OKP', 'Ed25519')
-        : describeKey(type.toUpperCase(), undefined)
-  const alg = chooseAlgorithm(algorithms, { own: undefined, requested }, where, described)
+  // What keyObjectAlgorithms() accepts: rsa, ec on a JOSE curve, ed25519.
+  const kind =
+    type === 'ec' ? keyKind('EC', joseCurve(curve)) : type === 'ed25519' ? 'Ed25519' : 'RSA'
+  const alg = chooseAlgorithm(algorithms, { own: undefined, requested }, where, kind)
   const { exportJWK, importPKCS8 } = await import('jose')
   const pkcs8 = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
   const key = await exportJWK(await importPKCS8(pkcs8, alg, { extractable: true }))

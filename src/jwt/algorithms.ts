@@ -17,9 +17,6 @@ export const RSA_ALGORITHMS: readonly string[] = [
   'PS512',
 ]
 
-// An RSA-PSS key (OpenSSL's id-RSASSA-PSS) is restricted to PSS (RFC 4055 §1.2).
-const RSA_PSS_ALGORITHMS: readonly string[] = ['PS256', 'PS384', 'PS512']
-
 // RFC 7518 §3.4: each ECDSA algorithm is defined on exactly one curve.
 const CURVE_ALGORITHMS: ReadonlyMap<string, string> = new Map([
   ['P-256', 'ES256'],
@@ -83,7 +80,8 @@ export function jwkAlgorithms(jwk: { kty?: unknown; crv?: unknown }): readonly s
 }
 
 /**
- * The same for a node:crypto key, from its `asymmetricKeyType` and `namedCurve`.
+ * The same for a node:crypto key, from its `asymmetricKeyType` and `namedCurve`. An `rsa-pss` key
+ * (id-RSASSA-PSS, RFC 4055 §1.2) has none: WebCrypto, and so jose, cannot import it.
  * @see https://www.rfc-editor.org/rfc/rfc7518#section-3.1
  */
 export function keyObjectAlgorithms(
@@ -93,8 +91,6 @@ export function keyObjectAlgorithms(
   switch (keyType) {
     case 'rsa':
       return RSA_ALGORITHMS
-    case 'rsa-pss':
-      return RSA_PSS_ALGORITHMS
     case 'ec':
       return jwkAlgorithms({ kty: 'EC', crv: joseCurve(namedCurve) })
     case 'ed25519':

@@ -153,7 +153,7 @@ describe('issue 11: a malformed private JWK is exit 2 naming the file', () => {
     expect(result).toEqual({
       code: 2,
       stdout: '',
-      stderr: `error: the DPoP key in ${path} is not a valid private JWK: its x, y and d do not form a P-256 key pair\n`,
+      stderr: `error: the DPoP key in ${path} is not a valid private JWK: its x, y and d do not form a P-256 EC key pair\n`,
     })
   })
 
@@ -164,7 +164,7 @@ describe('issue 11: a malformed private JWK is exit 2 naming the file', () => {
     expect(result).toEqual({
       code: 2,
       stdout: '',
-      stderr: `error: the private key in ${path} is not a valid private JWK: its x, y and d do not form a P-384 key pair\n`,
+      stderr: `error: the private key in ${path} is not a valid private JWK: its x, y and d do not form a P-384 EC key pair\n`,
     })
   })
 
@@ -176,7 +176,7 @@ describe('issue 11: a malformed private JWK is exit 2 naming the file', () => {
     expect(result).toEqual({
       code: 2,
       stdout: '',
-      stderr: `error: the DPoP key in ${path} is not a valid private JWK: its x, y and d do not form a P-256 key pair\n`,
+      stderr: `error: the DPoP key in ${path} is not a valid private JWK: its x, y and d do not form a P-256 EC key pair\n`,
     })
   })
 
@@ -189,7 +189,7 @@ describe('issue 11: a malformed private JWK is exit 2 naming the file', () => {
       ok: false,
       error: {
         code: 'usage_error',
-        message: `the DPoP key in ${path} is not a valid private JWK: its x, y and d do not form a P-256 key pair`,
+        message: `the DPoP key in ${path} is not a valid private JWK: its x, y and d do not form a P-256 EC key pair`,
       },
     })
   })
@@ -279,6 +279,19 @@ describe('issue 11: other key problems are exit 2 before the first request', () 
       stdout: '',
       stderr:
         `error: the DPoP key in ${path} is an unsupported private key type (ec secp256k1)\n` +
+        'hint: use an RSA, EC (P-256/384/521) or Ed25519 key\n',
+    })
+  })
+
+  it('an RSA-PSS (id-RSASSA-PSS) PEM key, which jose cannot import', async () => {
+    const key = generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).privateKey
+    const path = await file('pss.pem', key.export({ format: 'pem', type: 'pkcs8' }).toString())
+    const result = await run([...LOGIN, '--private-key-file', path])
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        `error: the private key in ${path} is an unsupported private key type (rsa-pss)\n` +
         'hint: use an RSA, EC (P-256/384/521) or Ed25519 key\n',
     })
   })
