@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { TokenSet } from '../../src/commands/exchange-step.js'
 import { maskForGitHubActions, printTokens } from '../../src/commands/token-output.js'
-import type { PrintableToken, TokenOutput } from '../../src/commands/token-output.js'
+import type { TokenOutput } from '../../src/commands/token-output.js'
 import { CliError } from '../../src/errors.js'
 import { testCtx } from '../helpers/test-ctx.js'
 import type { TestCtx } from '../helpers/test-ctx.js'
@@ -67,7 +67,7 @@ describe('printTokens()', () => {
     const ctx = testCtx()
     const tokens = { ...TOKENS, id_token: null, refresh_token: null }
     const error = caught(() =>
-      printTokens({ tokens }, { kind: 'print', token: token as PrintableToken }, ctx, noRender()),
+      printTokens({ ...RESULT, tokens }, { kind: 'print', token }, ctx, noRender()),
     )
     expect(error.code).toBe('assertion_failed')
     expect(error.message).toBe(`no ${token} was returned`)
