@@ -2,12 +2,12 @@ import js from '@eslint/js'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
-// The three layers import one way only: oauth/ ← commands/ ← cli/ (house-style.md, Architecture).
+// The three layers import one way only: oauth/ ← commands/ ← cli/ (README, "Development").
 const terminalModules = ['chalk', 'open', 'commander']
 const layer = (paths) => ({
   'no-restricted-imports': [
     'error',
-    { patterns: [{ group: paths, message: 'layering: see house-style.md' }] },
+    { patterns: [{ group: paths, message: 'layering: see README, Development' }] },
   ],
 })
 

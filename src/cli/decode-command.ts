@@ -1,9 +1,7 @@
-import { Option } from 'commander'
 import type { Command } from 'commander'
 import type { Ctx } from '../context.js'
-import { addAssertionOptions } from './options/assertions.js'
-import type { RawDecodeOptions } from './decode-options.js'
-import { addHttpOptions, integer } from './flags.js'
+import { addDecodeOptions, toDecodeOptions, toDecodeOutput } from './options/decode.js'
+import type { RawDecodeOptions } from './options/decode.js'
 
 /** The `action()` helper of `buildProgram`: options merged with the global ones, `run` override honoured. */
 export type ActionFactory = <T>(
@@ -32,46 +30,21 @@ Examples:
 
 /** `pkce decode [token...]`: wired here so that `program.ts` needs one line. */
 export function addDecodeCommand(program: Command, ctx: Ctx, action: ActionFactory): Command {
-  const decode = program
-    .command('decode [token...]')
-    .description('decode a JWT (JWS, JWE or unsecured) or explain an opaque token; - or stdin')
-    .summary('decode, explain and optionally verify tokens')
-    .option(
-      '--verify',
-      'verify signature, exp and nbf (keys: the flags below, else discovery from iss)',
-    )
-    .addOption(
-      new Option('--jwks-uri <url>', 'verify with the JWKS at this URL').conflicts([
-        'jwksFile',
-        'keyFile',
-      ]),
-    )
-    .addOption(
-      new Option('--jwks-file <path>', 'verify with a local JWKS file').conflicts('keyFile'),
-    )
-    .option('--key-file <pem|jwk>', 'verify with this key: PEM public key, certificate or JWK')
-    .option('--issuer <url>', 'expected iss (exact); with no key flag, its keys are discovered')
-    .option('--audience <aud>', 'expected aud (a member of an aud array)')
-    .option(
-      '--clock-tolerance <seconds>',
-      'allowed clock skew for exp and nbf',
-      integer(0, 3600),
-      60,
-    )
-    .option('--claims', 'print only the payload JSON, one document a token (for jq)')
-  addAssertionOptions(decode)
-  addHttpOptions(decode)
+  const decode = addDecodeOptions(
+    program
+      .command('decode [token...]')
+      .description('decode a JWT (JWS, JWE or unsecured) or explain an opaque token; - or stdin')
+      .summary('decode, explain and optionally verify tokens'),
+  )
   decode.addHelpText('after', DECODE_EXAMPLES).action(
     action<RawDecodeOptions>('decode', async (raw, [tokens]) => {
       const inputs = (tokens as string[] | undefined) ?? []
       const readsStdin = inputs.length === 0 || inputs.includes('-')
       if (readsStdin && ctx.io.stdinIsTTY && raw.json !== true) ctx.io.err(decode.helpInformation())
-      const { toDecodeOptions } = await import('./decode-options.js')
       const options = await toDecodeOptions(raw, inputs)
       const { runDecode } = await import('../commands/decode.js')
       const { printDecode } = await import('../commands/decode-render.js')
-      const output = raw.claims === true ? 'claims' : raw.json === true ? 'json' : 'human'
-      printDecode(await runDecode(options, ctx), output, ctx.io, {
+      printDecode(await runDecode(options, ctx), toDecodeOutput(raw), ctx.io, {
         showTokens: raw.showTokens === true,
       })
     }),

@@ -49,8 +49,8 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /**
- * Rewrites a transport failure as one sentence a person can act on (house-style.md, "Rewrite
- * errors for humans"): DNS, refused connections, TLS, timeouts and Ctrl-C each get their own.
+ * Rewrites a transport failure as one sentence a person can act on: DNS, refused connections, TLS,
+ * timeouts and Ctrl-C each get their own.
  */
 export function explainNetworkError(
   error: unknown,

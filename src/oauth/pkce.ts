@@ -18,7 +18,8 @@ export function generateCodeVerifier(
   length = CODE_VERIFIER_MIN,
 ): string {
   assertVerifierLength(length)
-  return base64url(random(Math.ceil((length * 3) / 4))).slice(0, length)
+  // The fewest bytes whose base64url form has `length` characters: 32 for 43 (docs/security.md PK-1).
+  return base64url(random(Math.floor((3 * (length - 1)) / 4) + 1)).slice(0, length)
 }
 
 function assertVerifierLength(length: number): void {

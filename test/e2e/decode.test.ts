@@ -11,7 +11,7 @@ const HOOK = pathToFileURL(
   fileURLToPath(new URL('../helpers/module-hook.mjs', import.meta.url)),
 ).href
 
-// What a plain decode must never load (house-style.md, Performance habits).
+// What a plain decode must never load (README, "Development").
 const HEAVY: [string, RegExp][] = [
   ['undici', /\/node_modules\/undici\//u],
   ['open', /\/node_modules\/open\//u],

@@ -3,8 +3,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
-import { toHttpSettings } from '../../src/cli/flags.js'
-import type { RawHttpOptions } from '../../src/cli/flags.js'
+import { toHttpSettings } from '../../src/cli/options/http.js'
+import type { RawHttpOptions } from '../../src/cli/options/http.js'
 import type { CliError } from '../../src/errors.js'
 import { main } from '../../src/main.js'
 import { createHttp } from '../../src/net/http.js'
@@ -156,8 +156,8 @@ describe('createHttp()', () => {
       },
     )
     expect(code).toBe(0)
-    expect(captured?.httpTimeout).toBe(30)
-    expect((await toHttpSettings(captured ?? { httpTimeout: 0 })).timeoutMs).toBe(30_000)
+    expect(captured?.httpTimeout).toBeUndefined()
+    expect((await toHttpSettings(captured ?? { httpTimeout: 0 }, false)).timeoutMs).toBe(30_000)
   })
 
   it('CI-4: an abort of the run is interrupted, not a timeout', async () => {

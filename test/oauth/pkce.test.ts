@@ -20,15 +20,31 @@ describe('PKCE', () => {
       asked.push(n)
       return new Uint8Array(n).fill(0xfb)
     })
-    expect(asked).toEqual([33])
-    expect(verifier).toBe('-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v')
+    expect(asked).toEqual([32])
+    expect(verifier).toBe('-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_s')
     expect(verifier).toMatch(/^[A-Za-z0-9\-._~]{43}$/)
   })
 
-  it('generateCodeVerifier() honours a length up to 128', () => {
-    const verifier = generateCodeVerifier((n) => new Uint8Array(n).fill(7), 128)
-    expect(verifier).toHaveLength(128)
-  })
+  it.each([
+    [43, 32],
+    [44, 33],
+    [64, 48],
+    [128, 96],
+  ])(
+    'generateCodeVerifier() of length %i draws %i random bytes, all of them used',
+    (length, bytes) => {
+      const asked: number[] = []
+      const verifier = generateCodeVerifier((n) => {
+        asked.push(n)
+        return new Uint8Array(n).fill(7)
+      }, length)
+      expect(asked).toEqual([bytes])
+      expect(verifier).toHaveLength(length)
+      expect(verifier).toBe(
+        Buffer.from(new Uint8Array(bytes).fill(7)).toString('base64url').slice(0, length),
+      )
+    },
+  )
 
   it.each([42, 129, 50.5])('generateCodeVerifier() refuses length %s', (length) => {
     expect(() => generateCodeVerifier((n) => new Uint8Array(n), length)).toThrow(
