@@ -35,12 +35,12 @@ const AS: AuthorizationServer = {
   pushed_authorization_request_endpoint: `${ORIGIN}/par`,
 }
 
-// testCtx's random bytes are a counter: the verifier takes bytes 0-32, state 33-64, nonce 65-96.
+// testCtx's random bytes count up: verifier bytes 0-31 (PK-1), state 32-63, nonce 64-95.
 const SEEDED = {
   codeVerifier: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8',
   codeChallenge: '6oZqdX5MOLq_qBJ8vppAnT4fk6AP8UiP9zX8-Rev_9A',
-  state: 'ISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-P0A',
-  nonce: 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVpbXF1eX2A',
+  state: 'ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8',
+  nonce: 'QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8',
 }
 // RFC 7636 Appendix B.
 const RFC_VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'
@@ -210,7 +210,7 @@ describe('prepareRequest()', () => {
     expect(prepared.nonce).toBeUndefined()
     expect(prepared.params.has('nonce')).toBe(false)
     // The next draw starts after the state's 32 bytes: no nonce was taken from ctx.random.
-    expect(ctx.random(1)).toEqual(Uint8Array.of(65))
+    expect(ctx.random(1)).toEqual(Uint8Array.of(64))
   })
 
   it('honours a fixed code_verifier, state and nonce (RFC 7636 Appendix B challenge)', () => {

@@ -14,12 +14,12 @@ const ISSUER = `${ORIGIN}/`
 const REDIRECT = 'http://127.0.0.1:8484/callback'
 const REQUEST_URI = 'urn:ietf:params:oauth:request_uri:6esc'
 const JSON_HEADERS = { headers: { 'content-type': 'application/json' } }
-// testCtx's random bytes are a counter: the verifier takes bytes 0-32, state 33-64, nonce 65-96.
+// testCtx's random bytes count up: verifier bytes 0-31 (PK-1), state 32-63, nonce 64-95.
 const SEEDED = {
   codeVerifier: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8',
   codeChallenge: '6oZqdX5MOLq_qBJ8vppAnT4fk6AP8UiP9zX8-Rev_9A',
-  state: 'ISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-P0A',
-  nonce: 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVpbXF1eX2A',
+  state: 'ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8',
+  nonce: 'QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8',
 }
 
 let agent: MockAgent
