@@ -36,6 +36,18 @@ const OPENSSL_CURVES: ReadonlyMap<string, string> = new Map([
 ])
 
 /**
+ * Every JWS algorithm pkce signs with (client assertions, DPoP proofs): asymmetric only, never
+ * `none` or a MAC.
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
+ * @see https://www.rfc-editor.org/rfc/rfc8725#section-3.1
+ */
+export const SIGNING_ALGORITHMS: readonly string[] = [
+  ...RSA_ALGORITHMS,
+  ...CURVE_ALGORITHMS.values(),
+  ...ED25519_ALGORITHMS,
+]
+
+/**
  * The smallest RSA modulus accepted, for signing and verifying alike.
  * @see https://www.rfc-editor.org/rfc/rfc7518#section-3.3
  */

@@ -6,6 +6,7 @@ import {
   jwkAlgorithms,
   keyObjectAlgorithms,
   MIN_RSA_BITS,
+  SIGNING_ALGORITHMS,
   PRIVATE_MEMBERS,
   publicPart,
   RSA_ALGORITHMS,
@@ -150,6 +151,24 @@ describe('publicPart() and PRIVATE_MEMBERS', () => {
   it('a symmetric key has no public part, and its k is private', () => {
     expect(publicPart({ kty: 'oct', k: 'shared' })).toEqual({ kty: 'oct' })
     expect(PRIVATE_MEMBERS).toContain('k')
+  })
+})
+
+describe('SIGNING_ALGORITHMS', () => {
+  it('https://www.rfc-editor.org/rfc/rfc9449#section-4.2: asymmetric JWS algorithms only', () => {
+    expect(SIGNING_ALGORITHMS).toEqual([
+      'RS256',
+      'RS384',
+      'RS512',
+      'PS256',
+      'PS384',
+      'PS512',
+      'ES256',
+      'ES384',
+      'ES512',
+      'EdDSA',
+      'Ed25519',
+    ])
   })
 })
 

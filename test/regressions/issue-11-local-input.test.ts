@@ -317,6 +317,19 @@ describe('issue 11: other key problems are exit 2 before the first request', () 
     })
   })
 
+  it('a --dpop-alg pkce cannot sign with (none, a MAC, ES256K)', async () => {
+    for (const alg of ['none', 'HS256', 'ES256K']) {
+      const result = await run([...LOGIN, '--dpop', '--dpop-alg', alg])
+      expect(result).toEqual({
+        code: 2,
+        stdout: '',
+        stderr:
+          `error: --dpop-alg ${alg} is not an algorithm pkce signs with\n` +
+          'hint: use one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519 (RFC 9449 §4.2: asymmetric, never none or a MAC)\n',
+      })
+    }
+  })
+
   it('a JWK whose key_ops leave out "sign" (RFC 7517 §4.3)', async () => {
     const jwk = { ...(await exportJWK(ecKey('P-256'))), key_ops: ['verify'] }
     const path = await file('verify-only.json', JSON.stringify(jwk))

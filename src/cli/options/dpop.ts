@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import type { Ctx } from '../../context.js'
 import { CliError } from '../../errors.js'
 import type { DpopOptions } from '../../commands/flow.js'
+import { SIGNING_ALGORITHMS } from '../../jwt/algorithms.js'
 
 // DPoP (RFC 9449): bind the tokens to a key.
 
@@ -38,6 +39,16 @@ export async function toDpopOptions(
       )
     }
     return undefined
+  }
+  // Checked now: jose would refuse it only when the first proof is made, after discovery.
+  if (raw.dpopAlg !== undefined && !SIGNING_ALGORITHMS.includes(raw.dpopAlg)) {
+    throw new CliError(
+      'usage_error',
+      `--dpop-alg ${raw.dpopAlg} is not an algorithm pkce signs with`,
+      {
+        hint: `use one of ${SIGNING_ALGORITHMS.join(', ')} (RFC 9449 §4.2: asymmetric, never none or a MAC)`,
+      },
+    )
   }
   const { readPrivateKey } = await import('../../commands/inputs.js')
   const key =
