@@ -53,7 +53,6 @@ export async function startSandboxTenant(
     import('../sandbox/tenant.js'),
     import('../sandbox/config.js'),
   ])
-  const dir = await mkdtemp(join(tmpdir(), 'pkce-sandbox-'))
   let sandbox: Sandbox
   try {
     sandbox = await startSandbox(options, log)
@@ -72,14 +71,16 @@ export async function startSandboxTenant(
     throw error
   }
   try {
-    return { sandbox, info: await writeSandboxFiles(sandbox, dir) }
+    return { sandbox, info: await writeSandboxFiles(sandbox) }
   } catch (error) {
     await sandbox.close()
     throw error
   }
 }
 
-async function writeSandboxFiles(sandbox: Sandbox, dir: string): Promise<SandboxInfo> {
+/** The ready document, once each credential is in a new directory only the user can read (0700). */
+async function writeSandboxFiles(sandbox: Sandbox): Promise<SandboxInfo> {
+  const dir = await mkdtemp(join(tmpdir(), 'pkce-sandbox-'))
   let caFile: string | null = null
   if (sandbox.caCert !== undefined) {
     caFile = join(dir, 'ca.pem')

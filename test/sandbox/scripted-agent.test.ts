@@ -166,6 +166,24 @@ describe('driveAuthorization() against a scripted server', () => {
     )
   })
 
+  it('follows a redirect to any loopback callback: 127.0.0.0/8, ::1, localhost (isLoopbackHost)', async () => {
+    // Nothing listens on port 1: the agent accepts the callback, then fails to call it.
+    for (const host of ['127.0.0.2', '[::1]', 'localhost']) {
+      routes = { 'GET /out': redirect(`http://${host}:1/callback?code=x`) }
+      const error = await driveAuthorization(`${origin}/out`).catch((e: unknown) => e)
+      expect((error as Error).message).toBe(`could not call the callback http://${host}:1/callback`)
+    }
+  })
+
+  it('refuses a loopback callback over https: RFC 8252 §7.3 callbacks are http', async () => {
+    routes = { 'GET /out': redirect('https://127.0.0.1:1/callback?code=x') }
+    await expect(driveAuthorization(`${origin}/out`)).rejects.toThrow(
+      new Error(
+        'refusing to follow a redirect to https://127.0.0.1:1: it is neither the authorization server nor a loopback callback',
+      ),
+    )
+  })
+
   it('refuses to send credentials to another origin', async () => {
     routes = { 'GET /u/login': html(loginForm(`${callback.redirectUri}`)) }
     await expect(driveAuthorization(`${origin}/u/login`)).rejects.toThrow(
