@@ -13,8 +13,8 @@ import {
   publicPart,
 } from '../jwt/algorithms.js'
 
-// Local input: every file a flag names is read and checked here, before the first request, and a
-// bad one is a usage error (exit 2) naming the flag or file, never an internal error (issue 11).
+// Local input, read before the first request: a file that cannot be read or used is a usage error
+// (exit 2) naming the flag or the file, never an internal error or a failure later (issue 11).
 
 /** Reads a non-secret text file a flag names (a CA, a public key), failing as a usage error. */
 export async function readTextFile(path: string, flag: string): Promise<string> {

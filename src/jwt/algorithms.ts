@@ -24,7 +24,7 @@ const CURVE_ALGORITHMS: ReadonlyMap<string, string> = new Map([
   ['P-521', 'ES512'],
 ])
 
-// RFC 8037 §3.1 names the polymorphic EdDSA; RFC 9864 §2.2 the fully specified Ed25519.
+// RFC 8037 §3.1 names the polymorphic EdDSA; RFC 9864 adds the fully specified Ed25519.
 const ED25519_ALGORITHMS: readonly string[] = ['EdDSA', 'Ed25519']
 
 // RFC 4492 Appendix A: the SECG/ANSI names OpenSSL (and so Node's `namedCurve`) uses for the NIST
