@@ -217,9 +217,18 @@ export async function inspectAccessToken(
         : 'The access token is encrypted (JWE); only its resource server can read it.',
     }
   }
-  if (decoded.kind === 'unsecured' || decoded.payload.iss !== context.issuer) {
+  if (decoded.kind === 'unsecured') {
     return {
-      kind: decoded.kind,
+      kind: 'unsecured',
+      header: decoded.header,
+      payload: decoded.payload,
+      verified: false,
+      note: 'The access token is an unsecured JWT (alg "none"): shown decoded, never trusted.',
+    }
+  }
+  if (decoded.payload.iss !== context.issuer) {
+    return {
+      kind: 'jws',
       header: decoded.header,
       payload: decoded.payload,
       verified: false,

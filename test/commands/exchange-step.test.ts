@@ -254,6 +254,21 @@ describe('inspectAccessToken()', () => {
     expect(flow.checks).toEqual([])
   })
 
+  it('names an unsecured (alg none) JWT of this issuer as such, never verified (issue 11: it was called "another issuer")', async () => {
+    const { ctx, flow } = setup()
+    const { keys, loads } = localKeys()
+    const token = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(CLAIMS)).toString('base64url')}.`
+    expect(await inspect({ access_token: token, token_type: 'Bearer' }, flow, ctx, keys)).toEqual({
+      kind: 'unsecured',
+      header: { alg: 'none' },
+      payload: CLAIMS,
+      verified: false,
+      note: 'The access token is an unsecured JWT (alg "none"): shown decoded, never trusted.',
+    })
+    expect(loads()).toBe(0)
+    expect(flow.checks).toEqual([])
+  })
+
   it("verifies this issuer's JWT against its keys, recording each check", async () => {
     const { ctx, flow } = setup()
     const token = await sign(CLAIMS)

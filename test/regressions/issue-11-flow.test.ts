@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { toRedirectUri } from '../../src/cli/options/listener.js'
+import { toParams } from '../../src/cli/options/request.js'
+import { toIssuer } from '../../src/cli/options/target.js'
 import { main } from '../../src/main.js'
 import { generateCodeVerifier } from '../../src/oauth/pkce.js'
 import { testCtx } from '../helpers/test-ctx.js'
@@ -32,5 +34,44 @@ describe('issue 11: options and the flow', () => {
       return new Uint8Array(n)
     })
     expect(asked).toEqual([32])
+  })
+
+  it.each(['acme.test?x', 'acme.test#frag', 'user:pw@acme.test', 'acme.test/path'])(
+    '--domain %s is refused: it would put more than a host into the issuer (it was accepted)',
+    async (domain) => {
+      await expect(toIssuer({ domain })).rejects.toThrow(
+        expect.objectContaining({
+          code: 'usage_error',
+          message: `--domain takes a host name, not a URL: ${domain}`,
+        }),
+      )
+    },
+  )
+
+  it('--param scope=x is protected_parameter: scope is always sent (it went out twice)', () => {
+    expect(() => toParams([['scope', 'x']])).toThrow(
+      expect.objectContaining({ code: 'protected_parameter' }),
+    )
+  })
+
+  it('--param audience=x is refused for --audience: no parameter is sent twice (RFC 6749 §3.1)', () => {
+    expect(() => toParams([['audience', 'x']])).toThrow(
+      expect.objectContaining({
+        code: 'usage_error',
+        message: '"audience" has a flag of its own: use --audience',
+      }),
+    )
+    expect(toParams([['resource', 'https://r/']])).toEqual([['resource', 'https://r/']])
+  })
+
+  it('a redirect URI with credentials is refused (it was accepted)', async () => {
+    await expect(
+      toRedirectUri({ redirectUri: 'http://user:pw@127.0.0.1:8484/callback' }, {}),
+    ).rejects.toThrow(
+      expect.objectContaining({
+        code: 'usage_error',
+        message: 'a redirect URI has no user name or password',
+      }),
+    )
   })
 })

@@ -80,6 +80,8 @@ export async function toRedirectUri(raw: RawRedirectOptions, env: Ctx['env']): P
     )
   }
   if (url.hash !== '') throw new CliError('usage_error', 'a redirect URI has no fragment')
+  if (url.username !== '' || url.password !== '')
+    throw new CliError('usage_error', 'a redirect URI has no user name or password')
   return url
 }
 

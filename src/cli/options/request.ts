@@ -126,9 +126,32 @@ export async function toAuthorizationDetails(
   return JSON.stringify(parsed)
 }
 
-/** `--param` pairs; a parameter pkce sets itself is refused (docs/security.md AR-1). */
+/** Parameters that have a flag of their own: `--param` would send them twice (RFC 6749 §3.1). */
+const FLAG_PARAMETERS = new Map([
+  ['audience', '--audience'],
+  ['organization', '--organization'],
+  ['invitation', '--invitation'],
+  ['connection', '--connection'],
+  ['prompt', '--prompt'],
+  ['max_age', '--max-age'],
+  ['login_hint', '--login-hint'],
+  ['response_mode', '--response-mode'],
+  ['authorization_details', '--authorization-details'],
+])
+
+/**
+ * `--param` pairs. A parameter pkce sets itself is refused (docs/security.md AR-1), and so is one
+ * with a flag of its own, which RFC 6749 §3.1 forbids sending twice. `resource` may repeat
+ * (RFC 8707 §2), so `--param resource=` stays allowed beside `--resource`.
+ */
 export function toParams(pairs: [string, string][] | undefined): [string, string][] {
   for (const [name] of pairs ?? []) {
+    const flag = FLAG_PARAMETERS.get(name)
+    if (flag !== undefined) {
+      throw new CliError('usage_error', `"${name}" has a flag of its own: use ${flag}`, {
+        hint: 'each parameter is sent once; --param is for parameters pkce has no flag for',
+      })
+    }
     if ((PROTECTED_PARAMETERS as readonly string[]).includes(name)) {
       throw new CliError(
         'protected_parameter',

@@ -53,7 +53,9 @@ export async function toExpectedIssuer(issuer: string): Promise<string> {
 /** `--domain` or `--issuer` to the exact issuer URL. */
 export async function toIssuer(raw: RawTargetOptions): Promise<string> {
   if (raw.domain !== undefined) {
-    if (raw.domain.includes('/')) {
+    // A host and an optional port, nothing else: a path, query, fragment or credentials would
+    // end up inside the issuer URL.
+    if (/[/?#@\\]/u.test(raw.domain)) {
       throw new CliError('usage_error', `--domain takes a host name, not a URL: ${raw.domain}`, {
         hint: 'use --issuer <url> for a full URL',
       })

@@ -124,6 +124,7 @@ describe('toParams() (docs/security.md AR-1)', () => {
     'response_type',
     'client_id',
     'redirect_uri',
+    'scope',
     'state',
     'nonce',
     'code_challenge',
@@ -133,7 +134,7 @@ describe('toParams() (docs/security.md AR-1)', () => {
   ])('refuses %s, which pkce sets itself, with protected_parameter', (name) => {
     const error = caught(() =>
       toParams([
-        ['prompt', 'login'],
+        ['ext-a', '1'],
         [name, 'x'],
       ]),
     )
