@@ -4,19 +4,17 @@ import { DEFAULT_AUDIENCE, DEFAULT_CLIENT_IDS } from '../../src/sandbox/config.j
 import {
   USER_SUB,
   callbackQuery,
-  codeFlowHelpers,
   jwks,
   postForm,
   spyOnConsole,
   tokenEndpoint,
-  withCallbackListener,
+  withCodeFlow,
   withSandbox,
 } from './helpers.js'
 
 // Auth0's `audience` (RFC 8707 resource indicators) and `organization` parameters.
 const consoleSpies = spyOnConsole()
-const callback = withCallbackListener()
-const { authorize, codeFlow, codeGrant } = codeFlowHelpers(callback)
+const { authorize, codeFlow, codeGrant } = withCodeFlow()
 
 describe('the default tenant', () => {
   const sandbox = withSandbox()

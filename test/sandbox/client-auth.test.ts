@@ -2,19 +2,11 @@ import { randomBytes } from 'node:crypto'
 import { SignJWT, importJWK } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_CLIENT_IDS } from '../../src/sandbox/config.js'
-import {
-  codeFlowHelpers,
-  postForm,
-  spyOnConsole,
-  tokenEndpoint,
-  withCallbackListener,
-  withSandbox,
-} from './helpers.js'
+import { postForm, spyOnConsole, tokenEndpoint, withCodeFlow, withSandbox } from './helpers.js'
 
 // Client authentication at the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2).
 const consoleSpies = spyOnConsole()
-const callback = withCallbackListener()
-const { authorize, codeGrant } = codeFlowHelpers(callback)
+const { authorize, codeGrant } = withCodeFlow()
 
 describe('the default tenant', () => {
   const sandbox = withSandbox()

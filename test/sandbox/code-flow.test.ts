@@ -8,7 +8,6 @@ import {
   USER_SUB,
   authorizationUrl,
   callbackQuery,
-  codeFlowHelpers,
   codeFlowParams,
   codeFrom,
   createPkce,
@@ -16,7 +15,7 @@ import {
   postForm,
   spyOnConsole,
   tokenEndpoint,
-  withCallbackListener,
+  withCodeFlow,
   withSandbox,
 } from './helpers.js'
 
@@ -25,8 +24,7 @@ import {
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
 
 const consoleSpies = spyOnConsole()
-const callback = withCallbackListener()
-const { authorize, codeFlow, codeGrant } = codeFlowHelpers(callback)
+const { callback, authorize, codeFlow, codeGrant } = withCodeFlow()
 
 describe('the default tenant', () => {
   const sandbox = withSandbox()

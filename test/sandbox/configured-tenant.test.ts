@@ -9,7 +9,6 @@ import { driveAuthorization } from '../../src/sandbox/scripted-agent.js'
 import { subjectFor } from '../../src/sandbox/users.js'
 import {
   authorizationUrl,
-  codeFlowHelpers,
   codeFlowParams,
   codeFrom,
   createDpopKey,
@@ -18,7 +17,7 @@ import {
   requestLines,
   spyOnConsole,
   tokenEndpoint,
-  withCallbackListener,
+  withCodeFlow,
   withSandbox,
   type DpopKey,
 } from './helpers.js'
@@ -26,8 +25,7 @@ import {
 // The options `pkce sandbox` takes besides PAR and DPoP: --skip-consent, the token lifetimes and
 // a --config file of users, clients and organizations.
 const consoleSpies = spyOnConsole()
-const callback = withCallbackListener()
-const { authorize, codeGrant } = codeFlowHelpers(callback)
+const { callback, authorize, codeGrant } = withCodeFlow()
 
 describe('a tenant that skips consent, with short lifetimes and a config', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pkce-sandbox-test-'))

@@ -4,7 +4,6 @@ import { DEFAULT_AUDIENCE, DEFAULT_CLIENT_IDS } from '../../src/sandbox/config.j
 import { driveAuthorization } from '../../src/sandbox/scripted-agent.js'
 import {
   authorizationUrl,
-  codeFlowHelpers,
   codeFlowParams,
   codeFrom,
   createDpopKey,
@@ -13,14 +12,13 @@ import {
   postForm,
   spyOnConsole,
   tokenEndpoint,
-  withCallbackListener,
+  withCodeFlow,
   withSandbox,
 } from './helpers.js'
 
 // DPoP (RFC 9449): sender-constrained tokens, dpop_jkt and server nonces.
 const consoleSpies = spyOnConsole()
-const callback = withCallbackListener()
-const { authorize, codeGrant } = codeFlowHelpers(callback)
+const { callback, authorize, codeGrant } = withCodeFlow()
 
 describe('a tenant that requires DPoP', () => {
   const sandbox = withSandbox({ requireDpop: true })

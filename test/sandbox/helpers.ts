@@ -216,8 +216,12 @@ export async function dpopProof(
     .sign(key.privateKey)
 }
 
-/** Authorization and token requests for clients whose callback is `callback`. */
-export function codeFlowHelpers(callback: CallbackListener) {
+/**
+ * A callback listener for the tests of the enclosing block, and authorization and token requests
+ * that use it as their redirect URI.
+ */
+export function withCodeFlow() {
+  const callback = withCallbackListener()
   const codeFlow = (clientId: string, extra: Record<string, string> = {}) =>
     codeFlowParams(clientId, callback.redirectUri, createPkce(), extra)
 
@@ -250,7 +254,7 @@ export function codeFlowHelpers(callback: CallbackListener) {
     }
   }
 
-  return { codeFlow, codeGrant, authorize }
+  return { callback, codeFlow, codeGrant, authorize }
 }
 
 /** Runs the front channel and returns the query of the callback it ended on. */

@@ -6,7 +6,6 @@ import { driveAuthorization } from '../../src/sandbox/scripted-agent.js'
 import {
   authorizationUrl,
   callbackQuery,
-  codeFlowHelpers,
   codeFlowParams,
   codeFrom,
   createPkce,
@@ -15,14 +14,13 @@ import {
   requestLines,
   spyOnConsole,
   tokenEndpoint,
-  withCallbackListener,
+  withCodeFlow,
   withSandbox,
 } from './helpers.js'
 
 // Pushed authorization requests (RFC 9126) and rich authorization requests through them (RFC 9396).
 const consoleSpies = spyOnConsole()
-const callback = withCallbackListener()
-const { codeFlow, codeGrant } = codeFlowHelpers(callback)
+const { callback, codeFlow, codeGrant } = withCodeFlow()
 
 describe('the default tenant', () => {
   const sandbox = withSandbox()

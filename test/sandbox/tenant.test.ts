@@ -7,7 +7,6 @@ import { startSandbox } from '../../src/sandbox/tenant.js'
 import {
   authorizationUrl,
   callbackQuery,
-  codeFlowHelpers,
   codeFlowParams,
   createPkce,
   getJson,
@@ -15,14 +14,13 @@ import {
   requestLines,
   spyOnConsole,
   tokenEndpoint,
-  withCallbackListener,
+  withCodeFlow,
   withSandbox,
 } from './helpers.js'
 
 // The tenant itself: its addresses, discovery, keys, request log and shutdown.
 const consoleSpies = spyOnConsole()
-const callback = withCallbackListener()
-const { authorize, codeFlow, codeGrant } = codeFlowHelpers(callback)
+const { callback, authorize, codeFlow, codeGrant } = withCodeFlow()
 
 describe('the default tenant', () => {
   const logLines: string[] = []
