@@ -240,7 +240,8 @@ function providerConfiguration(setup: ProviderSetup): SandboxConfiguration {
       ctx.set(page.headers)
       ctx.body = page.body
     },
-    // Browser-based clients on a loopback origin may call the token endpoint and /userinfo.
+    // A page may call the token, PAR, revocation and userinfo endpoints from a loopback origin
+    // only: the sandbox serves local development, never a site on the Internet.
     clientBasedCORS: (_ctx, origin) =>
       URL.canParse(origin) && isLoopbackHost(new URL(origin).hostname),
   }

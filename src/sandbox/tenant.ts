@@ -69,6 +69,7 @@ export async function startSandbox(
   const startedAt = new Date().toISOString()
 
   const requests: SandboxRequest[] = []
+  // 503 until the provider is built: its issuer names the port, known only once bound.
   let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
     res.statusCode = 503
     res.end()
