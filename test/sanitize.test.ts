@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { excerpt, sanitize } from '../../src/sanitize.js'
-import { toJson } from '../../src/io/json.js'
+import { excerpt, sanitize } from '../src/sanitize.js'
+import { toJson } from '../src/io/json.js'
 
 describe('sanitize() (security.md SO-4)', () => {
   it.each([
