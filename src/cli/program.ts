@@ -9,7 +9,9 @@ import type { RawLoginOptions } from './options/flow.js'
 import { timeoutOption } from './options/listener.js'
 import { addParOption } from './options/request.js'
 import { integer, withDefault } from './options/values.js'
-import type { RawSandboxOptions } from './sandbox-options.js'
+import type { RawOutputOptions } from './options/output.js'
+import { addSandboxOptions, addSandboxUserOptions } from './options/sandbox.js'
+import type { RawSandboxOptions, RawSandboxUserOptions } from './options/sandbox.js'
 
 /** Replaces a command's action, so CLI tests can capture parsed options (gh's runF). */
 export type RunOverride = (command: string, options: unknown, args: unknown[]) => Promise<void>
@@ -126,25 +128,19 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
       }),
     )
 
-  program
-    .command('sandbox')
-    .description('run a local, Auth0-shaped OpenID Connect tenant until Ctrl-C (no account needed)')
-    .option('--port <n>', 'port on 127.0.0.1 (0 picks a free one)', integer(0, 65535), 4000)
-    .option('--https', 'serve HTTPS with a throw-away CA (prints the CA path)')
-    .option('--require-par', 'require pushed authorization requests')
-    .option('--require-dpop', 'require DPoP-bound tokens')
-    .option('--dpop-nonce', 'demand server DPoP nonces (use_dpop_nonce)')
-    .option('--skip-consent', 'grant consent without showing the consent page')
-    .option('--access-token-ttl <seconds>', 'access token lifetime', integer(1, 10 ** 8))
-    .option('--id-token-ttl <seconds>', 'ID token lifetime', integer(1, 10 ** 8))
-    .option('--refresh-token-ttl <seconds>', 'refresh token lifetime', integer(1, 10 ** 8))
-    .option('--config <file>', 'users, clients, audiences and organizations as JSON')
+  addSandboxOptions(
+    program
+      .command('sandbox')
+      .description(
+        'run a local, Auth0-shaped OpenID Connect tenant until Ctrl-C (no account needed)',
+      ),
+  )
     .addHelpText('after', SANDBOX_HELP)
     .action(
-      action<RawSandboxOptions>('sandbox', async (raw) => {
-        const { toSandboxOptions } = await import('./sandbox-options.js')
+      action<RawSandboxOptions & RawOutputOptions>('sandbox', async (raw) => {
+        const { toSandboxOptions } = await import('./options/sandbox.js')
         const { runSandbox, renderSandboxReady } = await import('../commands/sandbox.js')
-        await runSandbox(toSandboxOptions(raw), ctx, (info) => {
+        await runSandbox(await toSandboxOptions(raw), ctx, (info) => {
           if (raw.json === true) writeJson(ctx.io, { ok: true, ...info })
           else renderSandboxReady(info, ctx.io)
         })
@@ -173,43 +169,20 @@ export function buildProgram(ctx: Ctx, programOptions: ProgramOptions = {}): Com
       }),
     )
 
-  program
-    .command('sandbox-user <url>')
-    .description(
-      'play the sandbox user headlessly: sign in, consent, call the callback (use as --browser)',
-    )
-    .option('--username <name>', 'login name (any; default user@sandbox.test)')
-    .option('--password-file <path>', 'a file holding the password (any non-empty one is accepted)')
-    .option('--deny', 'press Deny on the consent page')
-    .option('--ca-file <pem>', "the CA of an HTTPS sandbox (the ready output's ca.pem)")
-    .action(
-      action<{
-        username?: string
-        passwordFile?: string
-        deny?: boolean
-        caFile?: string
-        json?: boolean
-      }>('sandbox-user', async (raw, [url]) => {
-        const { runSandboxUser } = await import('../commands/sandbox-user.js')
-        const { readCaFile, readSecret } = await import('../commands/inputs.js')
-        const password =
-          raw.passwordFile === undefined
-            ? undefined
-            : await readSecret(raw.passwordFile, 'the password', ctx)
-        const ca = raw.caFile === undefined ? undefined : await readCaFile(raw.caFile)
-        const result = await runSandboxUser(
-          {
-            ca,
-            url: url as string,
-            username: raw.username,
-            password,
-            consent: raw.deny === true ? 'deny' : 'accept',
-          },
-          ctx,
-        )
-        if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
-      }),
-    )
+  addSandboxUserOptions(
+    program
+      .command('sandbox-user <url>')
+      .description(
+        'play the sandbox user headlessly: sign in, consent, call the callback (use as --browser)',
+      ),
+  ).action(
+    action<RawSandboxUserOptions & RawOutputOptions>('sandbox-user', async (raw, [url]) => {
+      const { toSandboxUserOptions } = await import('./options/sandbox.js')
+      const { runSandboxUser } = await import('../commands/sandbox-user.js')
+      const result = await runSandboxUser(await toSandboxUserOptions(raw, url as string, ctx), ctx)
+      if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
+    }),
+  )
 
   program
     .command('verifier')

@@ -21,8 +21,8 @@ const HEAVY: [string, RegExp][] = [
   ['the verify code', /\/dist\/commands\/decode-verify\.js$/u],
   ['the JWKS cache', /\/dist\/jwt\/jwks-source\.js$/u],
   ['the endpoint rules', /\/dist\/oauth\/endpoint\.js$/u],
-  ['the sandbox options', /\/dist\/cli\/sandbox-options\.js$/u],
-  ['the GitHub Actions masks', /\/dist\/cli\/ci-mask\.js$/u],
+  ['the sandbox options', /\/dist\/sandbox\/options\.js$/u],
+  ['the GitHub Actions masks', /\/dist\/commands\/token-output\.js$/u],
 ]
 
 let dir = ''

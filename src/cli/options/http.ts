@@ -1,3 +1,4 @@
+import { Option } from 'commander'
 import type { Command } from 'commander'
 import type { HttpSettings } from '../../commands/http-settings.js'
 import { integer, withDefault } from './values.js'
@@ -14,6 +15,11 @@ export interface RawHttpOptions {
   allowTlsVerificationDisabled?: boolean
 }
 
+/** `--ca-file`: one meaning everywhere, a CA to trust besides the system's. */
+export function caFileOption(): Option {
+  return new Option('--ca-file <pem>', 'trust this CA as well (also NODE_EXTRA_CA_CERTS)')
+}
+
 export function addHttpOptions(command: Command): Command {
   return command
     .option(
@@ -21,7 +27,7 @@ export function addHttpOptions(command: Command): Command {
       withDefault('timeout for each HTTP request', DEFAULT_HTTP_TIMEOUT_SECONDS),
       integer(1, 600),
     )
-    .option('--ca-file <pem>', 'trust this CA as well (also NODE_EXTRA_CA_CERTS)')
+    .addOption(caFileOption())
     .option('--verbose', 'trace every HTTP exchange on stderr, secrets redacted')
     .option('--show-secrets', 'do not redact secrets in traces and errors')
     .option(
