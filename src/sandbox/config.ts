@@ -151,58 +151,42 @@ export function parseSandboxConfig(input: unknown, source = 'sandbox config'): S
   ])
   const defaults = defaultSandboxConfig()
 
-  const users =
-    root.users === undefined
-      ? defaults.users
-      : list(root.users, at('users')).map((item, i) => parseUser(item, at(`users[${i}]`)))
+  // A section left out keeps its default; one given replaces it, each item checked.
+  const section = <T>(
+    name: keyof SandboxConfig,
+    fallback: T[],
+    parse: (item: unknown, path: string) => T,
+    min = 0,
+  ): T[] =>
+    root[name] === undefined
+      ? fallback
+      : list(root[name], at(name), min).map((item, i) => parse(item, at(`${name}[${i}]`)))
+
+  const users = section('users', defaults.users, parseUser)
   unique(
     users.map((user) => user.username),
     at('users'),
     'username',
   )
-
-  const clients =
-    root.clients === undefined
-      ? defaults.clients
-      : list(root.clients, at('clients'), 1).map((item, i) =>
-          parseClient(item, at(`clients[${i}]`)),
-        )
+  const clients = section('clients', defaults.clients, parseClient, 1)
   unique(
     clients.map((client) => client.client_id),
     at('clients'),
     'client_id',
   )
-
-  const audiences =
-    root.audiences === undefined
-      ? defaults.audiences
-      : list(root.audiences, at('audiences')).map((item, i) =>
-          parseAudience(item, at(`audiences[${i}]`)),
-        )
+  const audiences = section('audiences', defaults.audiences, parseAudience)
   unique(
     audiences.map((audience) => audience.identifier),
     at('audiences'),
     'identifier',
   )
-
-  const organizations =
-    root.organizations === undefined
-      ? defaults.organizations
-      : list(root.organizations, at('organizations')).map((item, i) =>
-          parseOrganization(item, at(`organizations[${i}]`)),
-        )
+  const organizations = section('organizations', defaults.organizations, parseOrganization)
   unique(
     organizations.flatMap((org) => [org.id, org.name]),
     at('organizations'),
     'id or name',
   )
-
-  const types =
-    root.authorization_details_types === undefined
-      ? defaults.authorization_details_types
-      : list(root.authorization_details_types, at('authorization_details_types')).map((item, i) =>
-          string(item, at(`authorization_details_types[${i}]`)),
-        )
+  const types = section('authorization_details_types', defaults.authorization_details_types, string)
 
   return { users, clients, audiences, organizations, authorization_details_types: types }
 }
