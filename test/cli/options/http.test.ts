@@ -140,7 +140,7 @@ describe('addHttpOptions()', () => {
       '--show-secrets',
       '--allow-tls-verification-disabled',
     ])
-    expect(options.map((o) => o.defaultValue)).toEqual([
+    expect(options.map((o) => o.defaultValue as unknown)).toEqual([
       undefined,
       undefined,
       undefined,
