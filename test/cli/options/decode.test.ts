@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { toDecodeOptions, toDecodeOutput } from '../../../src/cli/options/decode.js'
 import type { RawDecodeOptions } from '../../../src/cli/options/decode.js'
+import type { Command } from 'commander'
 import { buildProgram } from '../../../src/cli/program.js'
 import type { HttpSettings } from '../../../src/commands/http-settings.js'
 import { CliError } from '../../../src/errors.js'
@@ -42,6 +43,13 @@ async function parse(
     },
   })
   return { code, ...captured }
+}
+
+/** A command of the whole program, every command with its flags (no `only`). */
+async function commandNamed(name: string): Promise<Command | undefined> {
+  // Promise.resolve: buildProgram may return the program or a promise of it.
+  const program = await Promise.resolve(buildProgram(testCtx()))
+  return program.commands.find((c) => c.name() === name)
 }
 
 describe('toDecodeOptions()', () => {
@@ -276,14 +284,11 @@ describe('pkce decode argv → options', () => {
 
   it.each(['--issuer', '--audience', '--clock-tolerance'])(
     '%s is the same flag in decode and login',
-    (long) => {
-      const program = buildProgram(testCtx())
-      const find = (name: string) => {
-        const command = program.commands.find((c) => c.name() === name)
-        return command?.options.filter((o) => o.long === long) ?? []
-      }
-      const [decode, ...moreDecode] = find('decode')
-      const [login, ...moreLogin] = find('login')
+    async (long) => {
+      const find = async (name: string) =>
+        (await commandNamed(name))?.options.filter((o) => o.long === long) ?? []
+      const [decode, ...moreDecode] = await find('decode')
+      const [login, ...moreLogin] = await find('login')
       expect(moreDecode).toEqual([])
       expect(moreLogin).toEqual([])
       expect(decode?.long).toBe(long)
@@ -295,8 +300,8 @@ describe('pkce decode argv → options', () => {
     },
   )
 
-  it('the shared flags read as documented', () => {
-    const decode = buildProgram(testCtx()).commands.find((c) => c.name() === 'decode')
+  it('the shared flags read as documented', async () => {
+    const decode = await commandNamed('decode')
     const text = (long: string) => decode?.options.find((o) => o.long === long)?.description ?? ''
     expect(text('--issuer')).toBe(
       'issuer URL of any OpenID Connect provider (exact, trailing slash included); tokens must carry it as iss',
