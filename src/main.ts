@@ -7,7 +7,7 @@ import { writeJson } from './io/json.js'
 import { createRedactor } from './io/redact.js'
 import type { Redactor } from './io/redact.js'
 import { createReporter } from './io/reporter.js'
-import { buildProgram } from './cli/program.js'
+import { buildProgram, selectedCommand } from './cli/program.js'
 import type { ProgramOptions } from './cli/program.js'
 import { sanitize } from './sanitize.js'
 
@@ -68,7 +68,7 @@ export async function main(
   const ctx = contextFor(argv, baseCtx)
   const json = argv.includes('--json')
   const debug = argv.includes('--debug') || ctx.env.PKCE_DEBUG === '1'
-  const program = buildProgram(ctx, { ...options, json })
+  const program = await buildProgram(ctx, { only: selectedCommand(argv) ?? '', ...options, json })
   try {
     await program.parseAsync(argv, { from: 'user' })
     return EXIT.ok

@@ -2,12 +2,7 @@ import type { Command } from 'commander'
 import type { Ctx } from '../context.js'
 import { addDecodeOptions, toDecodeOptions, toDecodeOutput } from './options/decode.js'
 import type { RawDecodeOptions } from './options/decode.js'
-
-/** The `action()` helper of `buildProgram`: options merged with the global ones, `run` override honoured. */
-export type ActionFactory = <T>(
-  name: string,
-  run: (options: T, args: unknown[]) => Promise<void>,
-) => (...params: unknown[]) => Promise<void>
+import type { ActionFactory } from './action.js'
 
 const DECODE_EXAMPLES = `
 Examples:
@@ -28,14 +23,9 @@ Examples:
   $ pkce decode --claims "$TOKEN" | jq .sub
 `
 
-/** `pkce decode [token...]`: wired here so that `program.ts` needs one line. */
-export function addDecodeCommand(program: Command, ctx: Ctx, action: ActionFactory): Command {
-  const decode = addDecodeOptions(
-    program
-      .command('decode [token...]')
-      .description('decode a JWT (JWS, JWE or unsecured) or explain an opaque token; - or stdin')
-      .summary('decode, explain and optionally verify tokens'),
-  )
+/** `pkce decode [token...]`'s flags, help and action. */
+export function defineDecode(decode: Command, ctx: Ctx, action: ActionFactory): void {
+  addDecodeOptions(decode)
   decode.addHelpText('after', DECODE_EXAMPLES).action(
     action<RawDecodeOptions>('decode', async (raw, [tokens]) => {
       const inputs = (tokens as string[] | undefined) ?? []
@@ -49,5 +39,4 @@ export function addDecodeCommand(program: Command, ctx: Ctx, action: ActionFacto
       })
     }),
   )
-  return decode
 }

@@ -53,8 +53,17 @@ function colorLevel(env: NodeJS.ProcessEnv, stream: NodeJS.WriteStream): ColorLe
 async function systemIO(env: NodeJS.ProcessEnv): Promise<IO> {
   const stdoutIsTTY = process.stdout.isTTY === true
   const stderrIsTTY = process.stderr.isTTY === true
+  let stdoutClosed = false
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    // A reader that stops early (`pkce help login | head`) closes the pipe: the rest of the
+    // output has nowhere to go, and that is no failure of pkce's. Anything else still throws.
+    if (error.code !== 'EPIPE') throw error
+    stdoutClosed = true
+  })
   return {
-    out: (text) => void process.stdout.write(text),
+    out: (text) => {
+      if (!stdoutClosed) process.stdout.write(text)
+    },
     err: (text) => void process.stderr.write(text),
     readStdin: async () => {
       const chunks: Buffer[] = []

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { EXIT_CODES_HELP } from '../../src/cli/help.js'
 import { jsonOf, runCli } from '../helpers/spawn-cli.js'
@@ -24,6 +25,18 @@ describe('the built bin', () => {
     ]) {
       expect(run.stdout).toMatch(new RegExp(`^  ${command} `, 'mu'))
     }
+  })
+
+  it('a reader that has closed the pipe (| head) ends the run quietly, exit 0: no EPIPE crash', async () => {
+    const child = spawn(process.execPath, ['bin/pkce.js', 'help', 'login'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    // Close the read end before pkce writes, as `head` does once it has its lines.
+    child.stdout.destroy()
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
   })
 
   it('help exit-codes prints the exit-code table', async () => {
