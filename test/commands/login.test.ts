@@ -1,113 +1,53 @@
-import { exportJWK, generateKeyPair, SignJWT } from 'jose'
-import { MockAgent } from 'undici'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runLogin } from '../../src/commands/login.js'
-import type { LoginOptions } from '../../src/commands/login.js'
-import { NO_ASSERTIONS } from '../../src/commands/assertions.js'
-import { authorizationRequestWith } from '../../src/commands/authorize-step.js'
 import { DEFAULT_HTTP_SETTINGS } from '../../src/commands/http-settings.js'
+import { loginOptions } from '../helpers/flow-options.js'
+import {
+  callbackFrom,
+  createSigner,
+  JWKS_URI,
+  ORIGIN,
+  withMockTenant,
+} from '../helpers/mock-tenant.js'
 import { testCtx } from '../helpers/test-ctx.js'
 
-const ORIGIN = 'https://tenant.test'
-const ISSUER = `${ORIGIN}/`
-
-let agent: MockAgent
-
-beforeEach(() => {
-  agent = new MockAgent()
-  agent.disableNetConnect()
-})
-afterEach(async () => {
-  agent.assertNoPendingInterceptors()
-  await agent.close()
-})
-
-function options(extra: Partial<LoginOptions> = {}): LoginOptions {
-  return {
-    target: { issuer: ISSUER, client: { client_id: 'abc', auth: { method: 'none' } } },
-    request: authorizationRequestWith({ scope: 'openid profile' }),
-    redirectUri: new URL('http://127.0.0.1:0/callback'),
-    dpop: undefined,
-    http: { ...DEFAULT_HTTP_SETTINGS, timeoutMs: 5000 },
-    listener: { browser: { kind: 'command', argv: ['stub'] }, timeoutMs: 5000 },
-    clockToleranceSeconds: 60,
-    assertions: NO_ASSERTIONS,
-    ...extra,
-  }
-}
+const tenant = withMockTenant()
 
 describe('runLogin() with a MockAgent authorization server', () => {
   it('discovers, opens an S256 URL, exchanges the code as a public client and validates the ID token', async () => {
-    const { privateKey, publicKey } = await generateKeyPair('RS256')
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }
-    const tenant = agent.get(ORIGIN)
-    tenant.intercept({ path: '/.well-known/openid-configuration', method: 'GET' }).reply(
-      200,
-      {
-        issuer: ISSUER,
-        authorization_endpoint: `${ORIGIN}/authorize`,
-        token_endpoint: `${ORIGIN}/oauth/token`,
-        jwks_uri: `${ORIGIN}/.well-known/jwks.json`,
-        code_challenge_methods_supported: ['S256'],
-        id_token_signing_alg_values_supported: ['RS256'],
-      },
-      { headers: { 'content-type': 'application/json' } },
-    )
-    tenant.intercept({ path: '/.well-known/jwks.json', method: 'GET' }).reply(
-      200,
-      { keys: [jwk] },
-      {
-        headers: { 'content-type': 'application/json' },
-      },
-    )
+    const signer = await createSigner('RS256')
+    tenant.discovery({
+      jwks_uri: JWKS_URI,
+      code_challenge_methods_supported: ['S256'],
+      id_token_signing_alg_values_supported: ['RS256'],
+    })
+    tenant.jwks(signer.jwks)
     let idToken = ''
-    let form = new URLSearchParams()
-    tenant
-      .intercept({
-        path: '/oauth/token',
-        method: 'POST',
-        body: (body: string) => {
-          form = new URLSearchParams(body)
-          return true
-        },
-      })
-      .reply(() => ({
-        statusCode: 200,
-        data: JSON.stringify({
-          access_token: 'opaque-access-token',
-          token_type: 'Bearer',
-          expires_in: 60,
-          id_token: idToken,
-        }),
-        responseOptions: {
-          headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-        },
-      }))
+    const token = tenant.tokenEndpoint(() => ({
+      access_token: 'opaque-access-token',
+      token_type: 'Bearer',
+      expires_in: 60,
+      id_token: idToken,
+    }))
 
     const ctx = testCtx({
-      dispatcher: agent,
+      dispatcher: tenant.agent,
       now: new Date(),
       // The browser: sign the ID token for the nonce in the URL, then call the loopback.
       openBrowser: async (url) => {
-        const params = url.searchParams
-        const now = Math.floor(Date.now() / 1000)
-        idToken = await new SignJWT({ nonce: params.get('nonce') ?? '' })
-          .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-          .setIssuer(ISSUER)
-          .setAudience('abc')
-          .setSubject('auth0|1')
-          .setIssuedAt(now)
-          .setExpirationTime(now + 60)
-          .sign(privateKey)
-        const callback = new URL(params.get('redirect_uri') ?? '')
-        callback.search = new URLSearchParams({
-          code: 'the-code',
-          state: params.get('state') ?? '',
-        }).toString()
-        void fetch(callback)
+        idToken = await signer.idToken({ nonce: url.searchParams.get('nonce') ?? '', aud: 'abc' })
+        void fetch(callbackFrom(url.searchParams))
       },
     })
-    const result = await runLogin(options(), ctx)
+    const result = await runLogin(
+      loginOptions({
+        redirectUri: new URL('http://127.0.0.1:0/callback'),
+        http: { ...DEFAULT_HTTP_SETTINGS, timeoutMs: 5000 },
+        listener: { browser: { kind: 'command', argv: ['stub'] }, timeoutMs: 5000 },
+      }),
+      ctx,
+    )
+    const form = token.form()
 
     const opened = new URL(result.authorization_url)
     expect(opened.origin + opened.pathname).toBe(`${ORIGIN}/authorize`)

@@ -1,102 +1,45 @@
-import { MockAgent } from 'undici'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { NO_ASSERTIONS } from '../../src/commands/assertions.js'
+import { describe, expect, it } from 'vitest'
 import { authorizationRequestWith } from '../../src/commands/authorize-step.js'
-import { DEFAULT_HTTP_SETTINGS } from '../../src/commands/http-settings.js'
 import type { LoginOptions } from '../../src/commands/login.js'
 import { runPar, runParCommand } from '../../src/commands/par.js'
 import type { ParOptions } from '../../src/commands/par.js'
 import { CliError } from '../../src/errors.js'
+import { rejection } from '../helpers/cli-error.js'
+import { authorizeOptions, loginOptions, REDIRECT, SEEDED } from '../helpers/flow-options.js'
+import { callbackFrom, ISSUER, ORIGIN, withMockTenant } from '../helpers/mock-tenant.js'
 import { testCtx } from '../helpers/test-ctx.js'
 
-const ORIGIN = 'https://tenant.test'
-const ISSUER = `${ORIGIN}/`
-const REDIRECT = 'http://127.0.0.1:8484/callback'
 const REQUEST_URI = 'urn:ietf:params:oauth:request_uri:6esc'
-const JSON_HEADERS = { headers: { 'content-type': 'application/json' } }
-// testCtx's random bytes count up: verifier bytes 0-31 (PK-1), state 32-63, nonce 64-95.
-const SEEDED = {
-  codeVerifier: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8',
-  codeChallenge: '6oZqdX5MOLq_qBJ8vppAnT4fk6AP8UiP9zX8-Rev_9A',
-  state: 'ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8',
-  nonce: 'QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8',
-}
 
-let agent: MockAgent
-
-beforeEach(() => {
-  agent = new MockAgent()
-  agent.disableNetConnect()
-})
-afterEach(async () => {
-  agent.assertNoPendingInterceptors()
-  await agent.close()
-})
+const tenant = withMockTenant()
 
 function parOptions(extra: Partial<ParOptions> = {}): ParOptions {
-  return {
-    target: { issuer: ISSUER, client: { client_id: 'abc', auth: { method: 'none' } } },
-    request: authorizationRequestWith({ scope: 'openid profile' }),
-    redirectUri: new URL(REDIRECT),
-    dpop: undefined,
-    http: DEFAULT_HTTP_SETTINGS,
-    responseType: 'code',
-    ...extra,
-  }
+  return { ...authorizeOptions(), responseType: 'code', ...extra }
 }
 
 function commandOptions(
   extra: Partial<LoginOptions & { responseType: string; open: boolean }>,
 ): LoginOptions & { responseType: string; open: boolean } {
-  return {
-    ...parOptions(),
-    listener: { browser: { kind: 'none' }, timeoutMs: 5000 },
-    clockToleranceSeconds: 60,
-    assertions: NO_ASSERTIONS,
-    open: false,
-    ...extra,
-  }
+  return { ...loginOptions(), responseType: 'code', open: false, ...extra }
 }
 
 function discovery(metadata: Record<string, unknown> = {}): void {
-  agent
-    .get(ORIGIN)
-    .intercept({ path: '/.well-known/openid-configuration', method: 'GET' })
-    .reply(
-      200,
-      {
-        issuer: ISSUER,
-        authorization_endpoint: `${ORIGIN}/authorize`,
-        token_endpoint: `${ORIGIN}/oauth/token`,
-        pushed_authorization_request_endpoint: `${ORIGIN}/oauth/par`,
-        code_challenge_methods_supported: ['S256'],
-        ...metadata,
-      },
-      JSON_HEADERS,
-    )
+  tenant.discovery({
+    pushed_authorization_request_endpoint: `${ORIGIN}/oauth/par`,
+    code_challenge_methods_supported: ['S256'],
+    ...metadata,
+  })
 }
 
-function parEndpoint(status = 201, body: unknown = { request_uri: REQUEST_URI, expires_in: 90 }) {
-  let form = new URLSearchParams()
-  agent
-    .get(ORIGIN)
-    .intercept({
-      path: '/oauth/par',
-      method: 'POST',
-      body: (text: string) => {
-        form = new URLSearchParams(text)
-        return true
-      },
-    })
-    .reply(status, body as object, JSON_HEADERS)
-  return { form: () => form }
+function parEndpoint(status = 201, body: object = { request_uri: REQUEST_URI, expires_in: 90 }) {
+  return tenant.parEndpoint(body, { status })
 }
 
 describe('runPar() https://www.rfc-editor.org/rfc/rfc9126#section-2', () => {
   it('discovers, pushes the request and returns what finishing the flow needs', async () => {
     discovery()
     const par = parEndpoint()
-    const ctx = testCtx({ dispatcher: agent })
+    const ctx = testCtx({ dispatcher: tenant.agent })
     const { timings_ms, ...result } = await runPar(parOptions(), ctx)
     expect(result).toEqual({
       issuer: ISSUER,
@@ -131,7 +74,7 @@ describe('runPar() https://www.rfc-editor.org/rfc/rfc9126#section-2', () => {
   it('sends the response_type asked for, in place', async () => {
     discovery()
     const par = parEndpoint()
-    const ctx = testCtx({ dispatcher: agent })
+    const ctx = testCtx({ dispatcher: tenant.agent })
     const result = await runPar(
       parOptions({
         responseType: 'code id_token',
@@ -147,13 +90,8 @@ describe('runPar() https://www.rfc-editor.org/rfc/rfc9126#section-2', () => {
   it('attaches the checks and warnings so far to a failure', async () => {
     discovery({ code_challenge_methods_supported: undefined })
     parEndpoint(400, { error: 'invalid_request', error_description: 'bad scope' })
-    const ctx = testCtx({ dispatcher: agent })
-    const error = await runPar(parOptions(), ctx).then(
-      () => {
-        throw new Error('expected a failure')
-      },
-      (caught: unknown) => caught as CliError,
-    )
+    const ctx = testCtx({ dispatcher: tenant.agent })
+    const error = await rejection(runPar(parOptions(), ctx))
     expect(error).toBeInstanceOf(CliError)
     expect(error.code).toBe('par_error')
     expect(error.details).toEqual({
@@ -173,7 +111,7 @@ describe('runParCommand()', () => {
   it('without --open: the pushed request alone', async () => {
     discovery()
     parEndpoint()
-    const ctx = testCtx({ dispatcher: agent })
+    const ctx = testCtx({ dispatcher: tenant.agent })
     const outcome = await runParCommand(commandOptions({ open: false }), ctx)
     expect(outcome.kind).toBe('pushed')
     expect(outcome.result).toMatchObject({ request_uri: REQUEST_URI, expires_in: 90 })
@@ -182,24 +120,12 @@ describe('runParCommand()', () => {
   it('with --open: the whole flow, pushed even though neither the request nor the server asks for PAR', async () => {
     discovery()
     const par = parEndpoint()
-    let tokenForm = new URLSearchParams()
-    agent
-      .get(ORIGIN)
-      .intercept({
-        path: '/oauth/token',
-        method: 'POST',
-        body: (text: string) => {
-          tokenForm = new URLSearchParams(text)
-          return true
-        },
-      })
-      .reply(
-        200,
-        { access_token: 'opaque-access-token', token_type: 'Bearer' },
-        { headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } },
-      )
+    const token = tenant.tokenEndpoint({
+      access_token: 'opaque-access-token',
+      token_type: 'Bearer',
+    })
     const opened: string[] = []
-    const ctx = testCtx({ dispatcher: agent })
+    const ctx = testCtx({ dispatcher: tenant.agent })
     const outcome = await runParCommand(
       commandOptions({
         open: true,
@@ -211,9 +137,7 @@ describe('runParCommand()', () => {
             // The user's browser: the pushed URL carries no state, so it comes from the PAR body.
             open: (url) => {
               opened.push(url.href)
-              const callback = new URL(par.form().get('redirect_uri') ?? '')
-              callback.search = `code=the-code&state=${par.form().get('state') ?? ''}`
-              void fetch(callback)
+              void fetch(callbackFrom(par.form()))
             },
           },
           timeoutMs: 5000,
@@ -229,19 +153,13 @@ describe('runParCommand()', () => {
       authorization_url: opened[0],
       par: { request_uri: REQUEST_URI, expires_in: 90 },
     })
-    expect(tokenForm.get('code')).toBe('the-code')
+    expect(token.form().get('code')).toBe('the-code')
   })
 
   it('with --open and a response_type other than code: a usage error before any request', async () => {
-    const ctx = testCtx({ dispatcher: agent })
-    const error = await runParCommand(
-      commandOptions({ open: true, responseType: 'code id_token' }),
-      ctx,
-    ).then(
-      () => {
-        throw new Error('expected a failure')
-      },
-      (caught: unknown) => caught as CliError,
+    const ctx = testCtx({ dispatcher: tenant.agent })
+    const error = await rejection(
+      runParCommand(commandOptions({ open: true, responseType: 'code id_token' }), ctx),
     )
     expect(error).toBeInstanceOf(CliError)
     expect(error.code).toBe('usage_error')
