@@ -1,5 +1,5 @@
-import { fetch, MockAgent } from 'undici'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { fetch } from 'undici'
+import { afterEach, describe, expect, it } from 'vitest'
 import {
   authorizationRequest,
   authorizationRequestWith,
@@ -11,77 +11,30 @@ import {
   startListener,
   wantsIdToken,
 } from '../../src/commands/authorize-step.js'
-import type {
-  AuthorizationRequest,
-  AuthorizeOptions,
-  Target,
-} from '../../src/commands/authorize-step.js'
-import { Flow, setupDpop } from '../../src/commands/flow.js'
-import { DEFAULT_HTTP_SETTINGS } from '../../src/commands/http-settings.js'
+import type { AuthorizationRequest, AuthorizeOptions } from '../../src/commands/authorize-step.js'
+import type { Flow } from '../../src/commands/flow.js'
 import { CliError } from '../../src/errors.js'
 import type { Loopback } from '../../src/net/loopback.js'
 import type { AuthorizationServer } from '../../src/oauth/discovery.js'
+import { rejection } from '../helpers/cli-error.js'
+import { authorizeOptions, REDIRECT, SEEDED, withDpop } from '../helpers/flow-options.js'
+import { ISSUER, METADATA, ORIGIN, withMockTenant } from '../helpers/mock-tenant.js'
 import { testCtx } from '../helpers/test-ctx.js'
 import type { TestCtx } from '../helpers/test-ctx.js'
 
-const ORIGIN = 'https://tenant.test'
-const ISSUER = `${ORIGIN}/`
-const REDIRECT = 'http://127.0.0.1:8484/callback'
-const TARGET: Target = { issuer: ISSUER, client: { client_id: 'abc', auth: { method: 'none' } } }
 const AS: AuthorizationServer = {
-  issuer: ISSUER,
-  authorization_endpoint: `${ORIGIN}/authorize`,
-  token_endpoint: `${ORIGIN}/oauth/token`,
+  ...METADATA,
   pushed_authorization_request_endpoint: `${ORIGIN}/par`,
-}
-
-// testCtx's random bytes count up: verifier bytes 0-31 (PK-1), state 32-63, nonce 64-95.
-const SEEDED = {
-  codeVerifier: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8',
-  codeChallenge: '6oZqdX5MOLq_qBJ8vppAnT4fk6AP8UiP9zX8-Rev_9A',
-  state: 'ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8',
-  nonce: 'QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8',
 }
 // RFC 7636 Appendix B.
 const RFC_VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'
 const RFC_CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'
 
-let agent: MockAgent
-
-beforeEach(() => {
-  agent = new MockAgent()
-  agent.disableNetConnect()
-})
-afterEach(async () => {
-  agent.assertNoPendingInterceptors()
-  await agent.close()
-})
+const tenant = withMockTenant()
+const setup = tenant.setup
 
 function options(request: AuthorizationRequest): AuthorizeOptions {
-  return {
-    target: TARGET,
-    request,
-    redirectUri: new URL(REDIRECT),
-    dpop: undefined,
-    http: DEFAULT_HTTP_SETTINGS,
-  }
-}
-
-function setup(extra: Parameters<typeof testCtx>[0] = {}): { ctx: TestCtx; flow: Flow } {
-  const ctx = testCtx({ dispatcher: agent, ...extra })
-  return { ctx, flow: new Flow(DEFAULT_HTTP_SETTINGS, ctx) }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => {
-      if (!(error instanceof CliError)) throw error
-      return error
-    },
-  )
+  return authorizeOptions({ request })
 }
 
 describe('authorizationRequestWith()', () => {
@@ -254,13 +207,7 @@ describe('prepareRequest()', () => {
 
   it("sends dpop_jkt, the DPoP key's thumbprint, after code_challenge_method", async () => {
     const { ctx, flow } = setup()
-    await setupDpop(
-      { alg: undefined, key: undefined, allowDowngrade: false },
-      { ...AS, dpop_signing_alg_values_supported: ['ES256'] },
-      flow,
-      ctx,
-    )
-    const jkt = flow.dpop?.key.jkt
+    const jkt = await withDpop(flow, ctx)
     expect(jkt).toMatch(/^[A-Za-z0-9_-]{43}$/u)
     const prepared = prepareRequest(
       options(authorizationRequestWith({ scope: 'profile', prompt: 'login' })),
@@ -311,22 +258,10 @@ describe('authorizationRequest()', () => {
   })
 
   it('pushed: POSTs the parameters to the PAR endpoint; the URL carries only client_id and request_uri', async () => {
-    let form = new URLSearchParams()
-    agent
-      .get(ORIGIN)
-      .intercept({
-        path: '/par',
-        method: 'POST',
-        body: (body: string) => {
-          form = new URLSearchParams(body)
-          return true
-        },
-      })
-      .reply(
-        201,
-        { request_uri: 'urn:ietf:params:oauth:request_uri:6esc', expires_in: 60 },
-        { headers: { 'content-type': 'application/json' } },
-      )
+    const par = tenant.parEndpoint(
+      { request_uri: 'urn:ietf:params:oauth:request_uri:6esc', expires_in: 60 },
+      { path: '/par' },
+    )
     const { ctx, flow } = setup()
     const authorization = await authorizationRequest(
       options(authorizationRequestWith({ scope: 'openid', prompt: 'login' })),
@@ -344,7 +279,7 @@ describe('authorizationRequest()', () => {
       expires_in: 60,
       expires_at: '2026-11-24T12:01:00.000Z',
     })
-    expect([...form]).toEqual([
+    expect([...par.form()]).toEqual([
       ['response_type', 'code'],
       ['client_id', 'abc'],
       ['redirect_uri', REDIRECT],
@@ -364,14 +299,7 @@ describe('authorizationRequest()', () => {
   })
 
   it('pushed: a 200 answer is accepted with the par_status_200 warning (RFC 9126 §2.2)', async () => {
-    agent
-      .get(ORIGIN)
-      .intercept({ path: '/par', method: 'POST' })
-      .reply(
-        200,
-        { request_uri: 'urn:x', expires_in: 30 },
-        { headers: { 'content-type': 'application/json' } },
-      )
+    tenant.parEndpoint({ request_uri: 'urn:x', expires_in: 30 }, { status: 200, path: '/par' })
     const { ctx, flow } = setup()
     const authorization = await authorizationRequest(
       options(authorizationRequestWith({ scope: 'profile' })),

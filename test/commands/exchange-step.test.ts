@@ -1,35 +1,23 @@
-import { exportJWK, generateKeyPair, SignJWT } from 'jose'
-import type { JSONWebKeySet, JWTPayload } from 'jose'
-import { MockAgent } from 'undici'
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { Target } from '../../src/commands/authorize-step.js'
+import { beforeAll, describe, expect, it } from 'vitest'
 import {
   checkDpopBinding,
   exchangeCode,
   inspectAccessToken,
 } from '../../src/commands/exchange-step.js'
 import type { TokenExpectations } from '../../src/commands/exchange-step.js'
-import { Flow, setupDpop } from '../../src/commands/flow.js'
-import { DEFAULT_HTTP_SETTINGS } from '../../src/commands/http-settings.js'
-import { CliError } from '../../src/errors.js'
+import type { Flow } from '../../src/commands/flow.js'
 import type { JwksSource } from '../../src/jwt/verify.js'
 import type { AuthorizationServer } from '../../src/oauth/discovery.js'
 import type { TokenResponse } from '../../src/oauth/token.js'
-import { testCtx } from '../helpers/test-ctx.js'
+import { caught, rejection } from '../helpers/cli-error.js'
+import { TARGET, withDpop } from '../helpers/flow-options.js'
+import { b64, NOW_S, unsecured } from '../helpers/jwt-fixtures.js'
+import { createSigner, ISSUER, METADATA, ORIGIN, withMockTenant } from '../helpers/mock-tenant.js'
+import type { Signer } from '../helpers/mock-tenant.js'
 import type { TestCtx } from '../helpers/test-ctx.js'
 
-const ORIGIN = 'https://tenant.test'
-const ISSUER = `${ORIGIN}/`
 const API = 'https://api.test/'
-/** testCtx's clock, 2026-11-24T12:00:00Z, in seconds. */
-const NOW_S = 1_795_521_600
-const TARGET: Target = { issuer: ISSUER, client: { client_id: 'abc', auth: { method: 'none' } } }
-const AS: AuthorizationServer = {
-  issuer: ISSUER,
-  authorization_endpoint: `${ORIGIN}/authorize`,
-  token_endpoint: `${ORIGIN}/oauth/token`,
-  dpop_signing_alg_values_supported: ['ES256'],
-}
+const AS: AuthorizationServer = { ...METADATA, dpop_signing_alg_values_supported: ['ES256'] }
 const EXPECT: TokenExpectations = {
   nonce: undefined,
   audience: undefined,
@@ -38,65 +26,17 @@ const EXPECT: TokenExpectations = {
   allowDpopDowngrade: false,
   flowStartedAt: new Date('2026-11-24T11:59:00Z'),
 }
-const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' }
 
-let agent: MockAgent
-let signer: Awaited<ReturnType<typeof generateKeyPair>>
-let jwks: JSONWebKeySet
+const tenant = withMockTenant()
+const setup = tenant.setup
+let signer: Signer
 
 beforeAll(async () => {
-  signer = await generateKeyPair('ES256')
-  jwks = { keys: [{ ...(await exportJWK(signer.publicKey)), kid: 'k1', alg: 'ES256' }] }
-})
-beforeEach(() => {
-  agent = new MockAgent()
-  agent.disableNetConnect()
-})
-afterEach(async () => {
-  agent.assertNoPendingInterceptors()
-  await agent.close()
+  signer = await createSigner('ES256')
 })
 
-function setup(): { ctx: TestCtx; flow: Flow } {
-  const ctx = testCtx({ dispatcher: agent })
-  return { ctx, flow: new Flow(DEFAULT_HTTP_SETTINGS, ctx) }
-}
-
-async function withDpop(flow: Flow, ctx: TestCtx): Promise<string> {
-  await setupDpop({ alg: undefined, key: undefined, allowDowngrade: false }, AS, flow, ctx)
-  return flow.dpop?.key.jkt ?? ''
-}
-
-function sign(payload: JWTPayload, kid = 'k1'): Promise<string> {
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
-    .sign(signer.privateKey)
-}
-
-function b64(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url')
-}
-
-function caught(run: () => unknown): CliError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof CliError) return error
-    throw error
-  }
-  throw new Error('expected a CliError')
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => {
-      if (!(error instanceof CliError)) throw error
-      return error
-    },
-  )
+function sign(payload: Record<string, unknown>): Promise<string> {
+  return signer.sign(payload, { typ: 'at+jwt' })
 }
 
 /** A JWKS source over the test key that counts its loads. */
@@ -105,7 +45,7 @@ function localKeys(): { keys: JwksSource; loads: () => number } {
   return {
     keys: (_refresh) => {
       loads++
-      return Promise.resolve(jwks)
+      return Promise.resolve(signer.jwks)
     },
     loads: () => loads,
   }
@@ -257,7 +197,7 @@ describe('inspectAccessToken()', () => {
   it('names an unsecured (alg none) JWT of this issuer as such, never verified (issue 11: it was called "another issuer")', async () => {
     const { ctx, flow } = setup()
     const { keys, loads } = localKeys()
-    const token = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(CLAIMS)).toString('base64url')}.`
+    const token = unsecured(CLAIMS)
     expect(await inspect({ access_token: token, token_type: 'Bearer' }, flow, ctx, keys)).toEqual({
       kind: 'unsecured',
       header: { alg: 'none' },
@@ -361,21 +301,7 @@ describe('inspectAccessToken()', () => {
 })
 
 describe('exchangeCode() against a MockAgent token endpoint', () => {
-  function tokenEndpoint(body: Record<string, unknown>): { form: () => URLSearchParams } {
-    let form = new URLSearchParams()
-    agent
-      .get(ORIGIN)
-      .intercept({
-        path: '/oauth/token',
-        method: 'POST',
-        body: (text: string) => {
-          form = new URLSearchParams(text)
-          return true
-        },
-      })
-      .reply(200, body, { headers: JSON_HEADERS })
-    return { form: () => form }
-  }
+  const tokenEndpoint = tenant.tokenEndpoint
 
   const GRANT = {
     code: 'the-code',

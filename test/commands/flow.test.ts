@@ -1,70 +1,24 @@
 import { exportJWK, generateKeyPair } from 'jose'
-import { MockAgent } from 'undici'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { discoverServer, Flow, setupDpop, usesPar } from '../../src/commands/flow.js'
-import { DEFAULT_HTTP_SETTINGS } from '../../src/commands/http-settings.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { discoverServer, setupDpop, usesPar } from '../../src/commands/flow.js'
 import { CliError } from '../../src/errors.js'
-import type { AuthorizationServer } from '../../src/oauth/discovery.js'
+import { rejection } from '../helpers/cli-error.js'
+import { FRESH_DPOP } from '../helpers/flow-options.js'
+import { ISSUER, METADATA as AS, withMockTenant } from '../helpers/mock-tenant.js'
 import { testCtx } from '../helpers/test-ctx.js'
-import type { TestCtx } from '../helpers/test-ctx.js'
 
-const ORIGIN = 'https://tenant.test'
-const ISSUER = `${ORIGIN}/`
-const AS: AuthorizationServer = {
-  issuer: ISSUER,
-  authorization_endpoint: `${ORIGIN}/authorize`,
-  token_endpoint: `${ORIGIN}/oauth/token`,
-}
 const PKCE_UNCONFIRMED = {
   code: 'pkce_support_unconfirmed',
   message:
     'the metadata has no code_challenge_methods_supported; PKCE support is unconfirmed, state still protects the flow',
 }
 
-let agent: MockAgent
+const tenant = withMockTenant()
+const setup = tenant.setup
 
-beforeEach(() => {
-  agent = new MockAgent()
-  agent.disableNetConnect()
-})
-afterEach(async () => {
+afterEach(() => {
   vi.restoreAllMocks()
-  agent.assertNoPendingInterceptors()
-  await agent.close()
 })
-
-function setup(): { ctx: TestCtx; flow: Flow } {
-  const ctx = testCtx({ dispatcher: agent })
-  return { ctx, flow: new Flow(DEFAULT_HTTP_SETTINGS, ctx) }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => {
-      if (!(error instanceof CliError)) throw error
-      return error
-    },
-  )
-}
-
-function metadataAt(origin: string, issuer: string, metadata: Record<string, unknown>): void {
-  agent
-    .get(origin)
-    .intercept({ path: '/.well-known/openid-configuration', method: 'GET' })
-    .reply(
-      200,
-      {
-        issuer,
-        authorization_endpoint: `${origin}/authorize`,
-        token_endpoint: `${origin}/oauth/token`,
-        ...metadata,
-      },
-      { headers: { 'content-type': 'application/json' } },
-    )
-}
 
 describe('Flow', () => {
   it('warn() records the warning and reports it on stderr', () => {
@@ -121,7 +75,7 @@ describe('Flow', () => {
 
 describe('discoverServer()', () => {
   it('returns the metadata with S256 listed, without warnings', async () => {
-    metadataAt(ORIGIN, ISSUER, { code_challenge_methods_supported: ['plain', 'S256'] })
+    tenant.discovery({ code_challenge_methods_supported: ['plain', 'S256'] })
     const { ctx, flow } = setup()
     const as = await discoverServer(ISSUER, flow, ctx)
     expect(as.code_challenge_methods_supported).toEqual(['plain', 'S256'])
@@ -131,7 +85,7 @@ describe('discoverServer()', () => {
   })
 
   it('fails with pkce_s256_unsupported when the list is there without S256 (docs/security.md PK-6)', async () => {
-    metadataAt(ORIGIN, ISSUER, { code_challenge_methods_supported: ['plain'] })
+    tenant.discovery({ code_challenge_methods_supported: ['plain'] })
     const { ctx, flow } = setup()
     const error = await rejection(discoverServer(ISSUER, flow, ctx))
     expect(error.code).toBe('pkce_s256_unsupported')
@@ -143,7 +97,7 @@ describe('discoverServer()', () => {
   })
 
   it('warns pkce_support_unconfirmed when the metadata has no list', async () => {
-    metadataAt(ORIGIN, ISSUER, {})
+    tenant.discovery({})
     const { ctx, flow } = setup()
     await discoverServer(ISSUER, flow, ctx)
     expect(flow.warnings).toEqual([PKCE_UNCONFIRMED])
@@ -151,7 +105,7 @@ describe('discoverServer()', () => {
 
   it('warns insecure_loopback_issuer for an http loopback issuer, before discovery', async () => {
     const origin = 'http://127.0.0.1:9999'
-    metadataAt(origin, `${origin}/`, { code_challenge_methods_supported: ['S256'] })
+    tenant.discovery({ code_challenge_methods_supported: ['S256'] }, origin)
     const { ctx, flow } = setup()
     await discoverServer(`${origin}/`, flow, ctx)
     expect(flow.warnings).toEqual([
@@ -178,7 +132,7 @@ describe('setupDpop()', () => {
   it('makes an ES256 key by default when the server lists ES256', async () => {
     const { ctx, flow } = setup()
     await setupDpop(
-      { alg: undefined, key: undefined, allowDowngrade: false },
+      FRESH_DPOP,
       { ...AS, dpop_signing_alg_values_supported: ['ES256', 'RS256'] },
       flow,
       ctx,
@@ -218,7 +172,7 @@ describe('setupDpop()', () => {
     const { ctx, flow } = setup()
     const error = await rejection(
       setupDpop(
-        { alg: undefined, key: undefined, allowDowngrade: false },
+        FRESH_DPOP,
         { ...AS, dpop_signing_alg_values_supported: ['RS256', 'PS256'] },
         flow,
         ctx,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { TokenSet } from '../../src/commands/exchange-step.js'
 import { maskForGitHubActions, printTokens } from '../../src/commands/token-output.js'
 import type { TokenOutput } from '../../src/commands/token-output.js'
-import { CliError } from '../../src/errors.js'
+import { caught } from '../helpers/cli-error.js'
 import { testCtx } from '../helpers/test-ctx.js'
 import type { TestCtx } from '../helpers/test-ctx.js'
 
@@ -36,16 +36,6 @@ function interleaved(env: Record<string, string>): { ctx: TestCtx; log: string[]
     err: (text: string) => void log.push(`err ${text}`),
   }
   return { ctx: { ...ctx, io }, log }
-}
-
-function caught(run: () => unknown): CliError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof CliError) return error
-    throw error
-  }
-  throw new Error('expected a CliError')
 }
 
 describe('printTokens()', () => {
