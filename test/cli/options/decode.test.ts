@@ -1,11 +1,11 @@
+import type { Command } from 'commander'
 import { describe, expect, it } from 'vitest'
 import { toDecodeOptions, toDecodeOutput } from '../../../src/cli/options/decode.js'
 import type { RawDecodeOptions } from '../../../src/cli/options/decode.js'
-import type { Command } from 'commander'
 import { buildProgram } from '../../../src/cli/program.js'
 import type { HttpSettings } from '../../../src/commands/http-settings.js'
-import { CliError } from '../../../src/errors.js'
 import { main } from '../../../src/main.js'
+import { rejection } from '../../helpers/cli-error.js'
 import { testCtx } from '../../helpers/test-ctx.js'
 
 const HTTP_DEFAULTS: HttpSettings = {
@@ -18,18 +18,6 @@ const HTTP_DEFAULTS: HttpSettings = {
 }
 
 const NO_ASSERTIONS = { claims: [], scopes: [], validForSeconds: undefined }
-
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => {
-      if (!(error instanceof CliError)) throw error
-      return error
-    },
-  )
-}
 
 /** Parses argv through the real program, capturing what the decode action would get. */
 async function parse(
@@ -47,8 +35,7 @@ async function parse(
 
 /** A command of the whole program, every command with its flags (no `only`). */
 async function commandNamed(name: string): Promise<Command | undefined> {
-  // Promise.resolve: buildProgram may return the program or a promise of it.
-  const program = await Promise.resolve(buildProgram(testCtx()))
+  const program = await buildProgram(testCtx())
   return program.commands.find((c) => c.name() === name)
 }
 

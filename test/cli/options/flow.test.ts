@@ -13,8 +13,8 @@ import {
 import type { RawAuthorizeOptions, RawLoginOptions } from '../../../src/cli/options/flow.js'
 import { buildProgram } from '../../../src/cli/program.js'
 import type { LoginOptions } from '../../../src/commands/login.js'
-import { CliError } from '../../../src/errors.js'
 import { createSandboxCertificates } from '../../../src/sandbox/ca.js'
+import { rejection } from '../../helpers/cli-error.js'
 import { testCtx } from '../../helpers/test-ctx.js'
 
 // RFC 7636 Appendix B's code_verifier.
@@ -43,18 +43,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => {
-      if (!(error instanceof CliError)) throw error
-      return error
-    },
-  )
-}
-
 function program(): Command {
   return addFlowOptions(new Command())
     .exitOverride()
@@ -67,8 +55,7 @@ function parse(argv: string[]): RawLoginOptions {
 
 /** A command of the whole program, every command with its flags (no `only`). */
 async function commandNamed(name: string): Promise<Command> {
-  // Promise.resolve: buildProgram may return the program or a promise of it.
-  const whole = await Promise.resolve(buildProgram(testCtx()))
+  const whole = await buildProgram(testCtx())
   const command = whole.commands.find((c) => c.name() === name)
   if (command === undefined) throw new Error(`no command ${name}`)
   return command

@@ -5,8 +5,8 @@ import { Command } from 'commander'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addHttpOptions, toHttpSettings } from '../../../src/cli/options/http.js'
 import type { RawHttpOptions } from '../../../src/cli/options/http.js'
-import { CliError } from '../../../src/errors.js'
 import { createSandboxCertificates } from '../../../src/sandbox/ca.js'
+import { rejection } from '../../helpers/cli-error.js'
 
 let dir: string
 let caCert: string
@@ -21,18 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
-
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => {
-      if (!(error instanceof CliError)) throw error
-      return error
-    },
-  )
-}
 
 function program(): Command {
   return addHttpOptions(new Command())
