@@ -1,35 +1,16 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { exportPKCS8, generateKeyPair } from 'jose'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { toClientAuth } from '../../../src/cli/options/client-auth.js'
-import { CliError } from '../../../src/errors.js'
+import { rejection } from '../../helpers/cli-error.js'
+import { withTempFiles } from '../../helpers/temp-files.js'
 import { testCtx } from '../../helpers/test-ctx.js'
 
-let dir: string
+const files = withTempFiles('pkce-client-auth-')
 let secretFile: string
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pkce-client-auth-'))
-  secretFile = join(dir, 'secret')
-  await writeFile(secretFile, 'the-client-secret\n', { mode: 0o600 })
+  secretFile = await files.file('secret', 'the-client-secret\n')
 })
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
-
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => {
-      if (!(error instanceof CliError)) throw error
-      return error
-    },
-  )
-}
 
 describe('toClientAuth()', () => {
   it('refuses --client-secret: secrets never come from argv (docs/security.md SO-1)', async () => {
@@ -85,8 +66,7 @@ describe('toClientAuth()', () => {
 
   it('reads a PEM private key for private_key_jwt', async () => {
     const { privateKey } = await generateKeyPair('ES256', { extractable: true })
-    const path = join(dir, 'key.pem')
-    await writeFile(path, await exportPKCS8(privateKey), { mode: 0o600 })
+    const path = await files.file('key.pem', await exportPKCS8(privateKey))
     const auth = await toClientAuth({ privateKeyFile: path }, testCtx())
     expect(auth.method).toBe('private_key_jwt')
     if (auth.method !== 'private_key_jwt') return

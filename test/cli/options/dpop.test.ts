@@ -1,40 +1,21 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { exportJWK, generateKeyPair } from 'jose'
 import type { JWK } from 'jose'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { toDpopOptions } from '../../../src/cli/options/dpop.js'
 import type { RawDpopOptions } from '../../../src/cli/options/dpop.js'
-import { CliError } from '../../../src/errors.js'
+import { rejection } from '../../helpers/cli-error.js'
+import { withTempFiles } from '../../helpers/temp-files.js'
 import { testCtx } from '../../helpers/test-ctx.js'
 
-let dir: string
+const files = withTempFiles('pkce-dpop-')
 let keyFile: string
 let jwk: JWK
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pkce-dpop-'))
   const { privateKey } = await generateKeyPair('ES384', { extractable: true })
   jwk = { ...(await exportJWK(privateKey)), alg: 'ES384' }
-  keyFile = join(dir, 'dpop.jwk')
-  await writeFile(keyFile, JSON.stringify(jwk), { mode: 0o600 })
+  keyFile = await files.file('dpop.jwk', JSON.stringify(jwk))
 })
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
-
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => {
-      if (!(error instanceof CliError)) throw error
-      return error
-    },
-  )
-}
 
 describe('toDpopOptions()', () => {
   it('is undefined without --dpop', async () => {

@@ -8,23 +8,11 @@ import {
   toTimeoutMs,
 } from '../../../src/cli/options/listener.js'
 import type { RawListenerOptions } from '../../../src/cli/options/listener.js'
-import { CliError } from '../../../src/errors.js'
 import { isLoopbackHost } from '../../../src/oauth/endpoint.js'
+import { rejection } from '../../helpers/cli-error.js'
 
 const NOT_LOOPBACK = (uri: string): string =>
   `the redirect URI must be http on localhost, 127.0.0.1 or [::1], not ${uri}`
-
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => {
-      if (!(error instanceof CliError)) throw error
-      return error
-    },
-  )
-}
 
 function parse(argv: string[]): RawListenerOptions {
   const command = addListenerOptions(new Command())

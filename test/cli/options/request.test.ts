@@ -1,8 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Command } from 'commander'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   addRequestOptions,
   DEFAULT_SCOPE,
@@ -11,7 +8,8 @@ import {
   toParams,
 } from '../../../src/cli/options/request.js'
 import type { RawRequestOptions } from '../../../src/cli/options/request.js'
-import { CliError } from '../../../src/errors.js'
+import { caught, rejection } from '../../helpers/cli-error.js'
+import { withTempFiles } from '../../helpers/temp-files.js'
 import { testCtx } from '../../helpers/test-ctx.js'
 
 const NOT_DETAILS =
@@ -19,36 +17,7 @@ const NOT_DETAILS =
 // RFC 7636 Appendix B.
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'
 
-let dir: string
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pkce-request-'))
-})
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
-
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => {
-      if (!(error instanceof CliError)) throw error
-      return error
-    },
-  )
-}
-
-function caught(run: () => unknown): CliError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof CliError) return error
-    throw error
-  }
-  throw new Error('expected a CliError')
-}
+const files = withTempFiles('pkce-request-')
 
 function parse(argv: string[]): RawRequestOptions {
   const command = addRequestOptions(new Command())
@@ -72,15 +41,17 @@ describe('toAuthorizationDetails() https://www.rfc-editor.org/rfc/rfc9396#sectio
   })
 
   it('reads @file and sends it compact', async () => {
-    const path = join(dir, 'details.json')
-    await writeFile(path, '[\n  {"type": "account_information"},\n  {"type": "x"}\n]\n')
+    const path = await files.file(
+      'details.json',
+      '[\n  {"type": "account_information"},\n  {"type": "x"}\n]\n',
+    )
     expect(await toAuthorizationDetails(`@${path}`)).toBe(
       '[{"type":"account_information"},{"type":"x"}]',
     )
   })
 
   it('fails on an @file it cannot read', async () => {
-    const path = join(dir, 'missing.json')
+    const path = files.path('missing.json')
     const error = await rejection(toAuthorizationDetails(`@${path}`))
     expect(error.code).toBe('usage_error')
     expect(error.message).toBe(`cannot read --authorization-details file ${path} (ENOENT)`)

@@ -1,9 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { toSandboxOptions, toSandboxUserOptions } from '../../../src/cli/options/sandbox.js'
 import { createSandboxCertificates } from '../../../src/sandbox/ca.js'
+import { withTempFiles } from '../../helpers/temp-files.js'
 import { testCtx } from '../../helpers/test-ctx.js'
 
 describe('toSandboxOptions()', () => {
@@ -56,36 +54,33 @@ describe('toSandboxOptions()', () => {
 })
 
 describe('toSandboxUserOptions()', () => {
+  const files = withTempFiles('pkce-sandbox-user-')
+
   it('reads the password file and the CA before the first request; --deny denies consent', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'pkce-sandbox-user-'))
-    try {
-      const { caCert } = createSandboxCertificates()
-      await writeFile(join(dir, 'ca.pem'), caCert)
-      await writeFile(join(dir, 'password'), 'hunter2\n', { mode: 0o600 })
-      const ctx = testCtx()
-      expect(
-        await toSandboxUserOptions(
-          {
-            username: 'ada',
-            passwordFile: join(dir, 'password'),
-            deny: true,
-            caFile: join(dir, 'ca.pem'),
-          },
-          'https://127.0.0.1:4000/authorize?x=1',
-          ctx,
-        ),
-      ).toStrictEqual({
-        url: 'https://127.0.0.1:4000/authorize?x=1',
-        username: 'ada',
-        password: 'hunter2',
-        consent: 'deny',
-        ca: caCert,
-      })
-      await expect(
-        toSandboxUserOptions({ caFile: join(dir, 'password') }, 'https://x.test/', ctx),
-      ).rejects.toThrow(expect.objectContaining({ code: 'usage_error' }))
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    const { caCert } = createSandboxCertificates()
+    const caFile = await files.file('ca.pem', caCert)
+    const passwordFile = await files.file('password', 'hunter2\n')
+    const ctx = testCtx()
+    expect(
+      await toSandboxUserOptions(
+        {
+          username: 'ada',
+          passwordFile,
+          deny: true,
+          caFile,
+        },
+        'https://127.0.0.1:4000/authorize?x=1',
+        ctx,
+      ),
+    ).toStrictEqual({
+      url: 'https://127.0.0.1:4000/authorize?x=1',
+      username: 'ada',
+      password: 'hunter2',
+      consent: 'deny',
+      ca: caCert,
+    })
+    await expect(
+      toSandboxUserOptions({ caFile: passwordFile }, 'https://x.test/', ctx),
+    ).rejects.toThrow(expect.objectContaining({ code: 'usage_error' }))
   })
 })

@@ -1,31 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { toClient, toExpectedIssuer, toIssuer } from '../../../src/cli/options/target.js'
-import { CliError } from '../../../src/errors.js'
+import { rejection } from '../../helpers/cli-error.js'
+import { withTempFiles } from '../../helpers/temp-files.js'
 import { testCtx } from '../../helpers/test-ctx.js'
 
-let dir: string
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pkce-target-'))
-})
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
-
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => {
-      if (!(error instanceof CliError)) throw error
-      return error
-    },
-  )
-}
+const files = withTempFiles('pkce-target-')
 
 describe('toIssuer()', () => {
   it.each([
@@ -137,8 +116,7 @@ describe('toClient()', () => {
   })
 
   it('carries the client authentication', async () => {
-    const path = join(dir, 'secret')
-    await writeFile(path, 'the-client-secret\n', { mode: 0o600 })
+    const path = await files.file('secret', 'the-client-secret\n')
     expect(await toClient({ clientId: 'abc', clientSecretFile: path }, testCtx())).toEqual({
       client_id: 'abc',
       auth: { method: 'client_secret_post', secret: 'the-client-secret' },
