@@ -1,53 +1,52 @@
 import { generateKeyPairSync } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { decodeProtectedHeader, exportJWK } from 'jose'
-import { MockAgent } from 'undici'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { JWK } from 'jose'
+import { describe, expect, it } from 'vitest'
+import type { Ctx } from '../../src/context.js'
 import { readPrivateKey } from '../../src/commands/inputs.js'
 import { main } from '../../src/main.js'
+import { callbackFrom, ISSUER, ORIGIN, withMockTenant } from '../helpers/mock-tenant.js'
+import type { Capture } from '../helpers/mock-tenant.js'
+import { withTempFiles } from '../helpers/temp-files.js'
 import { testCtx } from '../helpers/test-ctx.js'
 
 // Issue 11: bad local input (keys, CA files) must be exit 2 with one `error:` line naming the
 // input, found before the first request; never exit 1 ("internal error") or a later exit 5.
 
-const ORIGIN = 'https://tenant.test'
-const ISSUER = `${ORIGIN}/`
 const LOGIN = ['login', '--issuer', ISSUER, '--client-id', 'abc', '--scope', 'profile']
 
-let dir: string
-let agent: MockAgent
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pkce-issue-11-'))
-})
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
-beforeEach(() => {
-  agent = new MockAgent()
-  agent.disableNetConnect()
-})
-afterEach(async () => {
-  agent.assertNoPendingInterceptors()
-  await agent.close()
-})
-
-async function file(name: string, content: string): Promise<string> {
-  const path = join(dir, name)
-  await writeFile(path, content, { mode: 0o600 })
-  return path
-}
+const files = withTempFiles('pkce-issue-11-')
+const file = files.file
+const mock = withMockTenant()
 
 function ecKey(curve: string): KeyObject {
   return generateKeyPairSync('ec', { namedCurve: curve }).privateKey
 }
 
+/** A fresh private EC key on `curve` as a JWK file, after `edit`. */
+async function jwkFile(name: string, curve: string, edit = (jwk: JWK): object => jwk) {
+  return file(name, JSON.stringify(edit(await exportJWK(ecKey(curve)))))
+}
+
+/** The key's x and y swapped: not a point on its curve. */
+const swapped = (jwk: JWK): object => ({ ...jwk, x: jwk.y, y: jwk.x })
+
+/** A private key as a PKCS#8 PEM file. */
+function pemFile(name: string, key: KeyObject): Promise<string> {
+  return file(name, key.export({ format: 'pem', type: 'pkcs8' }).toString())
+}
+
 /** Runs the CLI in process against the MockAgent; no interceptor means no request is expected. */
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const ctx = testCtx({ dispatcher: agent, now: new Date() })
+async function run(
+  argv: string[],
+  openBrowser?: Ctx['openBrowser'],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const ctx = testCtx({
+    dispatcher: mock.agent,
+    now: new Date(),
+    ...(openBrowser === undefined ? {} : { openBrowser }),
+  })
   const code = await main(argv, ctx)
   return { code, stdout: ctx.stdout(), stderr: ctx.stderr() }
 }
@@ -56,78 +55,42 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
  * A tenant for one login without `openid` (so no ID token): discovery, then a token endpoint that
  * records the request and answers with a DPoP-bound token when a proof came.
  */
-function tenant(): { token: () => { headers: Record<string, string>; form: URLSearchParams } } {
-  const pool = agent.get(ORIGIN)
-  pool.intercept({ path: '/.well-known/openid-configuration', method: 'GET' }).reply(
-    200,
-    {
-      issuer: ISSUER,
-      authorization_endpoint: `${ORIGIN}/authorize`,
-      token_endpoint: `${ORIGIN}/oauth/token`,
-      code_challenge_methods_supported: ['S256'],
-      token_endpoint_auth_methods_supported: ['none', 'private_key_jwt'],
-      dpop_signing_alg_values_supported: ['ES256', 'ES384', 'ES512'],
-    },
-    { headers: { 'content-type': 'application/json' } },
-  )
-  let captured: { headers: Record<string, string>; form: URLSearchParams } | undefined
-  pool.intercept({ path: '/oauth/token', method: 'POST' }).reply((request) => {
-    const headers = request.headers as Record<string, string>
-    captured = { headers, form: new URLSearchParams(request.body as string) }
-    return {
-      statusCode: 200,
-      data: JSON.stringify({
-        access_token: 'opaque-access-token',
-        token_type: headers.dpop === undefined ? 'Bearer' : 'DPoP',
-        expires_in: 60,
-      }),
-      responseOptions: {
-        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-      },
-    }
+function tenant(): Capture {
+  mock.discovery({
+    code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_methods_supported: ['none', 'private_key_jwt'],
+    dpop_signing_alg_values_supported: ['ES256', 'ES384', 'ES512'],
   })
-  return {
-    token: () => {
-      if (captured === undefined) throw new Error('no token request')
-      return captured
-    },
-  }
+  return mock.tokenEndpoint(({ headers }) => ({
+    access_token: 'opaque-access-token',
+    token_type: headers.dpop === undefined ? 'Bearer' : 'DPoP',
+    expires_in: 60,
+  }))
 }
 
 /** `login` with a browser stub that calls the loopback callback with a code. */
-async function login(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const ctx = testCtx({
-    dispatcher: agent,
-    now: new Date(),
-    openBrowser: (url) => {
-      const callback = new URL(url.searchParams.get('redirect_uri') ?? '')
-      callback.search = new URLSearchParams({
-        code: 'the-code',
-        state: url.searchParams.get('state') ?? '',
-      }).toString()
-      void fetch(callback)
-      return Promise.resolve()
-    },
+function login(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run([...LOGIN, '--port', '0', '--browser', 'stub', ...argv], (url) => {
+    void fetch(callbackFrom(url.searchParams))
+    return Promise.resolve()
   })
-  const code = await main([...LOGIN, '--port', '0', '--browser', 'stub', ...argv], ctx)
-  return { code, stdout: ctx.stdout(), stderr: ctx.stderr() }
 }
 
 describe('issue 11: a P-384 or P-521 private JWK without "alg" signs with ES384 / ES512', () => {
   it('readPrivateKey() takes the alg from the JWK’s own crv', async () => {
-    const p384 = await file('p384.json', JSON.stringify(await exportJWK(ecKey('P-384'))))
-    const p521 = await file('p521.json', JSON.stringify(await exportJWK(ecKey('P-521'))))
+    const p384 = await jwkFile('p384.json', 'P-384')
+    const p521 = await jwkFile('p521.json', 'P-521')
     expect((await readPrivateKey(p384, 'the DPoP key', testCtx())).alg).toBe('ES384')
     expect((await readPrivateKey(p521, 'the private key', testCtx())).alg).toBe('ES512')
   })
 
   it('--dpop-key with a P-384 JWK: the login succeeds with ES384 proofs', async () => {
     const server = tenant()
-    const key = await file('dpop-p384.json', JSON.stringify(await exportJWK(ecKey('P-384'))))
+    const key = await jwkFile('dpop-p384.json', 'P-384')
     const result = await login(['--dpop', '--dpop-key', key, '--json'])
     expect(result.stderr).not.toContain('error:')
     expect(result.code).toBe(0)
-    expect(decodeProtectedHeader(server.token().headers.dpop ?? '')).toMatchObject({
+    expect(decodeProtectedHeader(server.headers().dpop ?? '')).toMatchObject({
       typ: 'dpop+jwt',
       alg: 'ES384',
       jwk: { kty: 'EC', crv: 'P-384' },
@@ -136,19 +99,18 @@ describe('issue 11: a P-384 or P-521 private JWK without "alg" signs with ES384 
 
   it('--private-key-file with a P-521 JWK: the client assertion is signed with ES512', async () => {
     const server = tenant()
-    const key = await file('client-p521.json', JSON.stringify(await exportJWK(ecKey('P-521'))))
+    const key = await jwkFile('client-p521.json', 'P-521')
     const result = await login(['--private-key-file', key, '--json'])
     expect(result.stderr).not.toContain('error:')
     expect(result.code).toBe(0)
-    const assertion = server.token().form.get('client_assertion') ?? ''
+    const assertion = server.form().get('client_assertion') ?? ''
     expect(decodeProtectedHeader(assertion).alg).toBe('ES512')
   })
 })
 
 describe('issue 11: a malformed private JWK is exit 2 naming the file', () => {
   it('--dpop-key: an EC key whose x and y are not a point on its curve', async () => {
-    const jwk = await exportJWK(ecKey('P-256'))
-    const path = await file('bad-point.json', JSON.stringify({ ...jwk, x: jwk.y, y: jwk.x }))
+    const path = await jwkFile('bad-point.json', 'P-256', swapped)
     const result = await run([...LOGIN, '--dpop', '--dpop-key', path])
     expect(result).toEqual({
       code: 2,
@@ -158,8 +120,7 @@ describe('issue 11: a malformed private JWK is exit 2 naming the file', () => {
   })
 
   it('--private-key-file: the same key', async () => {
-    const jwk = await exportJWK(ecKey('P-384'))
-    const path = await file('bad-point-384.json', JSON.stringify({ ...jwk, x: jwk.y, y: jwk.x }))
+    const path = await jwkFile('bad-point-384.json', 'P-384', swapped)
     const result = await run([...LOGIN, '--private-key-file', path])
     expect(result).toEqual({
       code: 2,
@@ -169,9 +130,12 @@ describe('issue 11: a malformed private JWK is exit 2 naming the file', () => {
   })
 
   it('x and y of another key: a valid point, but not the public half of d', async () => {
-    const jwk = await exportJWK(ecKey('P-256'))
     const other = await exportJWK(ecKey('P-256'))
-    const path = await file('mismatch.json', JSON.stringify({ ...jwk, x: other.x, y: other.y }))
+    const path = await jwkFile('mismatch.json', 'P-256', (jwk) => ({
+      ...jwk,
+      x: other.x,
+      y: other.y,
+    }))
     const result = await run([...LOGIN, '--dpop', '--dpop-key', path])
     expect(result).toEqual({
       code: 2,
@@ -181,8 +145,7 @@ describe('issue 11: a malformed private JWK is exit 2 naming the file', () => {
   })
 
   it('--json: one usage_error document', async () => {
-    const jwk = await exportJWK(ecKey('P-256'))
-    const path = await file('bad-point-json.json', JSON.stringify({ ...jwk, x: jwk.y, y: jwk.x }))
+    const path = await jwkFile('bad-point-json.json', 'P-256', swapped)
     const result = await run([...LOGIN, '--dpop', '--dpop-key', path, '--json'])
     expect(result.code).toBe(2)
     expect(JSON.parse(result.stdout)).toEqual({
@@ -228,7 +191,7 @@ describe('issue 11: --ca-file is read and checked before any request', () => {
   })
 
   it('a file that cannot be read: exit 2 naming the file', async () => {
-    const path = join(dir, 'missing.pem')
+    const path = files.path('missing.pem')
     const result = await run([...LOGIN, '--ca-file', path])
     expect(result).toEqual({
       code: 2,
@@ -259,7 +222,7 @@ describe('issue 11: --ca-file is read and checked before any request', () => {
 describe('issue 11: other key problems are exit 2 before the first request', () => {
   it('an RSA key under 2048 bits (security.md MD-5)', async () => {
     const key = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey
-    const path = await file('rsa-1024.pem', key.export({ format: 'pem', type: 'pkcs8' }).toString())
+    const path = await pemFile('rsa-1024.pem', key)
     const result = await run([...LOGIN, '--private-key-file', path])
     expect(result).toEqual({
       code: 2,
@@ -269,10 +232,7 @@ describe('issue 11: other key problems are exit 2 before the first request', () 
   })
 
   it('a PEM key on a curve pkce does not sign with (secp256k1)', async () => {
-    const path = await file(
-      'k1.pem',
-      ecKey('secp256k1').export({ format: 'pem', type: 'pkcs8' }).toString(),
-    )
+    const path = await pemFile('k1.pem', ecKey('secp256k1'))
     const result = await run([...LOGIN, '--dpop', '--dpop-key', path])
     expect(result).toEqual({
       code: 2,
@@ -285,7 +245,7 @@ describe('issue 11: other key problems are exit 2 before the first request', () 
 
   it('an RSA-PSS (id-RSASSA-PSS) PEM key, which jose cannot import', async () => {
     const key = generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).privateKey
-    const path = await file('pss.pem', key.export({ format: 'pem', type: 'pkcs8' }).toString())
+    const path = await pemFile('pss.pem', key)
     const result = await run([...LOGIN, '--private-key-file', path])
     expect(result).toEqual({
       code: 2,
@@ -297,8 +257,7 @@ describe('issue 11: other key problems are exit 2 before the first request', () 
   })
 
   it('a JWK whose "alg" its key cannot sign with', async () => {
-    const jwk = { ...(await exportJWK(ecKey('P-256'))), alg: 'RS256' }
-    const path = await file('wrong-alg.json', JSON.stringify(jwk))
+    const path = await jwkFile('wrong-alg.json', 'P-256', (jwk) => ({ ...jwk, alg: 'RS256' }))
     const result = await run([...LOGIN, '--private-key-file', path])
     expect(result).toEqual({
       code: 2,
@@ -308,7 +267,7 @@ describe('issue 11: other key problems are exit 2 before the first request', () 
   })
 
   it('--dpop-alg that the --dpop-key cannot sign with', async () => {
-    const path = await file('dpop-384.json', JSON.stringify(await exportJWK(ecKey('P-384'))))
+    const path = await jwkFile('dpop-384.json', 'P-384')
     const result = await run([...LOGIN, '--dpop', '--dpop-alg', 'ES256', '--dpop-key', path])
     expect(result).toEqual({
       code: 2,
@@ -331,8 +290,10 @@ describe('issue 11: other key problems are exit 2 before the first request', () 
   })
 
   it('a JWK whose key_ops leave out "sign" (RFC 7517 §4.3)', async () => {
-    const jwk = { ...(await exportJWK(ecKey('P-256'))), key_ops: ['verify'] }
-    const path = await file('verify-only.json', JSON.stringify(jwk))
+    const path = await jwkFile('verify-only.json', 'P-256', (jwk) => ({
+      ...jwk,
+      key_ops: ['verify'],
+    }))
     const result = await run([...LOGIN, '--dpop', '--dpop-key', path])
     expect(result).toEqual({
       code: 2,
