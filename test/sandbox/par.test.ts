@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose'
 import { request } from 'undici'
 import { describe, expect, it, vi } from 'vitest'
 import { DEFAULT_AUDIENCE, DEFAULT_CLIENT_IDS } from '../../src/sandbox/config.js'
+import type { Sandbox } from '../../src/sandbox/tenant.js'
 import { driveAuthorization } from '../../src/sandbox/scripted-agent.js'
 import {
   authorizationUrl,
@@ -22,35 +23,47 @@ import {
 const consoleSpies = spyOnConsole()
 const { callback, codeFlow, codeGrant } = withCodeFlow()
 
+/**
+ * Pushes a code-flow request for the confidential client (with `extra` parameters); `url` is the
+ * authorization URL that names the pushed request, `exchange()` drives it through the scripted
+ * browser and redeems the code.
+ */
+async function pushCodeFlow(sandbox: Sandbox, extra: Record<string, string> = {}) {
+  const client = sandbox.client(DEFAULT_CLIENT_IDS.confidential)
+  const pkce = createPkce()
+  const par = await postForm(`${sandbox.url}/oauth/par`, {
+    ...codeFlowParams(client.client_id, callback.redirectUri, pkce, extra),
+    client_secret: client.client_secret!,
+  })
+  const url = authorizationUrl(sandbox, {
+    client_id: client.client_id,
+    request_uri: par.body.request_uri as string,
+  })
+  const exchange = async () => {
+    const result = await driveAuthorization(url)
+    return postForm(tokenEndpoint(sandbox), {
+      ...codeGrant(client.client_id, codeFrom(result.callbackUrl), pkce.verifier),
+      client_secret: client.client_secret!,
+    })
+  }
+  return { par, url, exchange }
+}
+
 describe('the default tenant', () => {
   const sandbox = withSandbox()
 
   it('pushes authorization requests for the confidential client with Auth0 lifetime', async () => {
-    const client = sandbox.client(DEFAULT_CLIENT_IDS.confidential)
-    const pkce = createPkce()
-    const par = await postForm(`${sandbox.url}/oauth/par`, {
-      ...codeFlowParams(client.client_id, callback.redirectUri, pkce, {
-        scope: 'openid offline_access read:messages',
-        audience: DEFAULT_AUDIENCE,
-        organization: 'acme',
-      }),
-      client_secret: client.client_secret!,
+    const { par, exchange } = await pushCodeFlow(sandbox, {
+      scope: 'openid offline_access read:messages',
+      audience: DEFAULT_AUDIENCE,
+      organization: 'acme',
     })
     expect(par.status).toBe(201)
     expect(Object.keys(par.body).sort()).toEqual(['expires_in', 'request_uri'])
     expect(par.body.expires_in).toBe(30)
     expect(par.body.request_uri).toMatch(/^urn:ietf:params:oauth:request_uri:[\w-]+$/)
 
-    const result = await driveAuthorization(
-      authorizationUrl(sandbox, {
-        client_id: client.client_id,
-        request_uri: par.body.request_uri as string,
-      }),
-    )
-    const token = await postForm(tokenEndpoint(sandbox), {
-      ...codeGrant(client.client_id, codeFrom(result.callbackUrl), pkce.verifier),
-      client_secret: client.client_secret!,
-    })
+    const token = await exchange()
     expect(token.status).toBe(200)
     expect(typeof token.body.refresh_token).toBe('string')
     expect(decodeJwt(token.body.access_token as string)).toMatchObject({
@@ -61,17 +74,7 @@ describe('the default tenant', () => {
   })
 
   it('keeps a request_uri for 30 seconds', async () => {
-    const client = sandbox.client(DEFAULT_CLIENT_IDS.confidential)
-    const push = async () => {
-      const par = await postForm(`${sandbox.url}/oauth/par`, {
-        ...codeFlow(client.client_id),
-        client_secret: client.client_secret!,
-      })
-      return authorizationUrl(sandbox, {
-        client_id: client.client_id,
-        request_uri: par.body.request_uri as string,
-      })
-    }
+    const push = async () => (await pushCodeFlow(sandbox)).url
     const follow = async (url: string) => {
       const response = await request(url)
       await response.body.dump()
@@ -108,44 +111,26 @@ describe('the default tenant', () => {
   })
 
   it('passes authorization_details (RFC 9396) through PAR to the token response', async () => {
-    const client = sandbox.client(DEFAULT_CLIENT_IDS.confidential)
     const details = [
       { type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: '123.50' } },
     ]
-    const pkce = createPkce()
-    const par = await postForm(`${sandbox.url}/oauth/par`, {
-      ...codeFlowParams(client.client_id, callback.redirectUri, pkce, {
-        audience: DEFAULT_AUDIENCE,
-        authorization_details: JSON.stringify(details),
-      }),
-      client_secret: client.client_secret!,
+    const { par, exchange } = await pushCodeFlow(sandbox, {
+      audience: DEFAULT_AUDIENCE,
+      authorization_details: JSON.stringify(details),
     })
     expect(par.status).toBe(201)
     expect(sandbox.lastAuthorizationDetails).toEqual(details)
 
-    const result = await driveAuthorization(
-      authorizationUrl(sandbox, {
-        client_id: client.client_id,
-        request_uri: par.body.request_uri as string,
-      }),
-    )
-    const token = await postForm(tokenEndpoint(sandbox), {
-      ...codeGrant(client.client_id, codeFrom(result.callbackUrl), pkce.verifier),
-      client_secret: client.client_secret!,
-    })
+    const token = await exchange()
     expect(token.status).toBe(200)
     expect(token.body.authorization_details).toEqual(details)
     expect(decodeJwt(token.body.access_token as string).authorization_details).toEqual(details)
   })
 
   it('rejects an authorization_details type it does not know', async () => {
-    const client = sandbox.client(DEFAULT_CLIENT_IDS.confidential)
-    const par = await postForm(`${sandbox.url}/oauth/par`, {
-      ...codeFlow(client.client_id, {
-        audience: DEFAULT_AUDIENCE,
-        authorization_details: JSON.stringify([{ type: 'tax_data' }]),
-      }),
-      client_secret: client.client_secret!,
+    const { par } = await pushCodeFlow(sandbox, {
+      audience: DEFAULT_AUDIENCE,
+      authorization_details: JSON.stringify([{ type: 'tax_data' }]),
     })
     expect(par.status).toBe(400)
     expect(par.body).toEqual({
@@ -177,23 +162,9 @@ describe('a tenant that requires PAR', () => {
   })
 
   it('runs the flow through PAR', async () => {
-    const client = sandbox.client(DEFAULT_CLIENT_IDS.confidential)
-    const pkce = createPkce()
-    const par = await postForm(`${sandbox.url}/oauth/par`, {
-      ...codeFlowParams(client.client_id, callback.redirectUri, pkce),
-      client_secret: client.client_secret!,
-    })
+    const { par, exchange } = await pushCodeFlow(sandbox)
     expect(par.status).toBe(201)
-    const result = await driveAuthorization(
-      authorizationUrl(sandbox, {
-        client_id: client.client_id,
-        request_uri: par.body.request_uri as string,
-      }),
-    )
-    const token = await postForm(tokenEndpoint(sandbox), {
-      ...codeGrant(client.client_id, codeFrom(result.callbackUrl), pkce.verifier),
-      client_secret: client.client_secret!,
-    })
+    const token = await exchange()
     expect(token.status).toBe(200)
   })
 })
