@@ -9,6 +9,7 @@ import {
   processDiscoveryResponse,
 } from '../../src/oauth/discovery.js'
 import type { Http, HttpRequest } from '../../src/oauth/http.js'
+import { rejection } from '../helpers/cli-error.js'
 
 const ISSUER = 'https://as.example/'
 
@@ -42,15 +43,6 @@ function fakeHttp(...responses: Response[]): { http: Http; requests: HttpRequest
     return Promise.resolve(next)
   }
   return { http, requests }
-}
-
-async function failure(promise: Promise<unknown>): Promise<CliError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a failure')
-    },
-    (error: unknown) => error as CliError,
-  )
 }
 
 /** What a failure carries, for one exact comparison. */
@@ -147,7 +139,7 @@ describe('discoveryRequest()', () => {
       redirect(302, '/a'),
       redirect(307, '/b'),
     )
-    const error = await failure(discoveryRequest(url, http))
+    const error = await rejection(discoveryRequest(url, http))
     expect(outcome(error)).toEqual({
       code: 'network_error',
       exitCode: 5,
@@ -165,7 +157,7 @@ describe('discoveryRequest()', () => {
     ['another port', 'https://as.example:8443/.well-known/openid-configuration'],
   ])('HC-3: a redirect to %s is unexpected_redirect, exit 4, not followed', async (_, location) => {
     const { http, requests } = fakeHttp(redirect(302, location))
-    const error = await failure(discoveryRequest(url, http))
+    const error = await rejection(discoveryRequest(url, http))
     expect(outcome(error)).toEqual({
       code: 'unexpected_redirect',
       exitCode: 4,
@@ -182,7 +174,7 @@ describe('discoveryRequest()', () => {
       redirect(302, '/hop'),
       redirect(301, 'https://evil.example/'),
     )
-    const error = await failure(discoveryRequest(url, http))
+    const error = await rejection(discoveryRequest(url, http))
     expect(error.code).toBe('unexpected_redirect')
     expect(error.status).toBe(301)
     expect(error.message).toBe(
@@ -192,7 +184,7 @@ describe('discoveryRequest()', () => {
   })
 
   it('a 3xx without Location is unexpected_redirect naming "(no Location)"', async () => {
-    const error = await failure(discoveryRequest(url, fakeHttp(redirect(303)).http))
+    const error = await rejection(discoveryRequest(url, fakeHttp(redirect(303)).http))
     expect([error.code, error.message]).toEqual([
       'unexpected_redirect',
       `discovery at ${url.href} redirected to (no Location), another origin`,
@@ -200,7 +192,7 @@ describe('discoveryRequest()', () => {
   })
 
   it('a Location that is no URL is unexpected_redirect', async () => {
-    const error = await failure(discoveryRequest(url, fakeHttp(redirect(302, 'https://[')).http))
+    const error = await rejection(discoveryRequest(url, fakeHttp(redirect(302, 'https://[')).http))
     expect([error.code, error.message]).toEqual([
       'unexpected_redirect',
       `discovery at ${url.href} redirected to https://[, another origin`,
@@ -209,7 +201,7 @@ describe('discoveryRequest()', () => {
 
   it('SO-4: the Location is shown sanitised', async () => {
     const location = 'https://evil.example/\u0007x\u0085'
-    const error = await failure(discoveryRequest(url, fakeHttp(redirect(302, location)).http))
+    const error = await rejection(discoveryRequest(url, fakeHttp(redirect(302, location)).http))
     expect(error.message).toBe(
       `discovery at ${url.href} redirected to https://evil.example/\\x07x\\x85, another origin`,
     )
@@ -251,7 +243,7 @@ describe('processDiscoveryResponse() https://www.rfc-editor.org/rfc/rfc8414#sect
   })
 
   it('a status other than 200 is metadata_invalid with status, type and excerpt', async () => {
-    const error = await failure(
+    const error = await rejection(
       processDiscoveryResponse(json('<h1>Not Found</h1>', 404, 'text/html'), ISSUER),
     )
     expect(outcome(error)).toEqual({
@@ -265,12 +257,14 @@ describe('processDiscoveryResponse() https://www.rfc-editor.org/rfc/rfc8414#sect
   })
 
   it('a 201 is not a 200', async () => {
-    const error = await failure(processDiscoveryResponse(json(metadata(), 201), ISSUER))
+    const error = await rejection(processDiscoveryResponse(json(metadata(), 201), ISSUER))
     expect([error.code, error.status]).toEqual(['metadata_invalid', 201])
   })
 
   it('an empty error body says so', async () => {
-    const error = await failure(processDiscoveryResponse(new Response('', { status: 500 }), ISSUER))
+    const error = await rejection(
+      processDiscoveryResponse(new Response('', { status: 500 }), ISSUER),
+    )
     expect(error.message).toBe(
       'discovery failed (HTTP 500, text/plain;charset=UTF-8, an empty body)',
     )
@@ -308,7 +302,7 @@ describe('processDiscoveryResponse() https://www.rfc-editor.org/rfc/rfc8414#sect
       'the discovery document is not a JSON object (HTTP 200, application/json, body: "https://as.example/")',
     ],
   ])('MD-2: a body %s is metadata_invalid, exit 4', async (_, response, message) => {
-    const error = await failure(processDiscoveryResponse(response, ISSUER))
+    const error = await rejection(processDiscoveryResponse(response, ISSUER))
     expect(outcome(error)).toEqual({
       code: 'metadata_invalid',
       exitCode: 4,
@@ -328,7 +322,7 @@ describe('processDiscoveryResponse() https://www.rfc-editor.org/rfc/rfc8414#sect
   ])(
     'MD-1: metadata issuer %s for expected %s is metadata_issuer_mismatch (compared exactly)',
     async (got, expected, shown) => {
-      const error = await failure(processDiscoveryResponse(json(metadata(got)), expected))
+      const error = await rejection(processDiscoveryResponse(json(metadata(got)), expected))
       expect(outcome(error)).toEqual({
         code: 'metadata_issuer_mismatch',
         exitCode: 4,
@@ -346,7 +340,7 @@ describe('processDiscoveryResponse() https://www.rfc-editor.org/rfc/rfc8414#sect
     ['null', null, 'null'],
     ['an array', [ISSUER], '["https://as.example/"]'],
   ])('MD-1: an issuer that is %s is metadata_issuer_mismatch', async (_, issuer, shown) => {
-    const error = await failure(
+    const error = await rejection(
       processDiscoveryResponse(json(metadata(ISSUER, { issuer })), ISSUER),
     )
     expect([error.code, error.message]).toEqual([
@@ -356,7 +350,7 @@ describe('processDiscoveryResponse() https://www.rfc-editor.org/rfc/rfc8414#sect
   })
 
   it('SO-4: a hostile issuer is shown sanitised', async () => {
-    const error = await failure(
+    const error = await rejection(
       processDiscoveryResponse(json(metadata('https://as.example/\u0007\u202e')), ISSUER),
     )
     expect(error.message).toBe(
@@ -366,7 +360,7 @@ describe('processDiscoveryResponse() https://www.rfc-editor.org/rfc/rfc8414#sect
 
   it('MD-1 before MD-2: a mismatched issuer is reported before a bad endpoint', async () => {
     const document = metadata('https://evil.example/', { token_endpoint: 'http://evil.example/' })
-    const error = await failure(processDiscoveryResponse(json(document), ISSUER))
+    const error = await rejection(processDiscoveryResponse(json(document), ISSUER))
     expect(error.code).toBe('metadata_issuer_mismatch')
   })
 
@@ -374,7 +368,7 @@ describe('processDiscoveryResponse() https://www.rfc-editor.org/rfc/rfc8414#sect
     'MD-2: a document without %s is metadata_invalid',
     async (name) => {
       for (const value of [undefined, 42, null, ['https://as.example/x']]) {
-        const error = await failure(
+        const error = await rejection(
           processDiscoveryResponse(json(metadata(ISSUER, { [name]: value })), ISSUER),
         )
         expect(outcome(error)).toEqual({
@@ -409,7 +403,7 @@ describe('processDiscoveryResponse() https://www.rfc-editor.org/rfc/rfc8414#sect
       ['javascript:', 'javascript:alert(1)', 'its scheme "javascript:" is not https'],
       ['an option', '-https://as.example/x', 'it starts with "-"'],
     ])('%s is insecure_endpoint, exit 4', async (_, value, problem) => {
-      const error = await failure(
+      const error = await rejection(
         processDiscoveryResponse(json(metadata(ISSUER, { [name]: value })), ISSUER),
       )
       expect(outcome(error)).toEqual({
@@ -429,7 +423,7 @@ describe('processDiscoveryResponse() https://www.rfc-editor.org/rfc/rfc8414#sect
       authorization_endpoint: 'http://127.0.0.1:4000/authorize',
       token_endpoint: 'http://evil.example/token',
     })
-    const error = await failure(processDiscoveryResponse(json(document), issuer))
+    const error = await rejection(processDiscoveryResponse(json(document), issuer))
     expect([error.code, error.message]).toEqual([
       'insecure_endpoint',
       'the metadata token_endpoint "http://evil.example/token" is refused: plain http is only allowed to a loopback host, not evil.example',
@@ -439,7 +433,7 @@ describe('processDiscoveryResponse() https://www.rfc-editor.org/rfc/rfc8414#sect
   it.each(['jwks_uri', 'userinfo_endpoint', 'pushed_authorization_request_endpoint'])(
     'MD-2: an optional endpoint %s that is not a string is insecure_endpoint',
     async (name) => {
-      const error = await failure(
+      const error = await rejection(
         processDiscoveryResponse(json(metadata(ISSUER, { [name]: 42 })), ISSUER),
       )
       expect(error.code).toBe('insecure_endpoint')
@@ -450,7 +444,7 @@ describe('processDiscoveryResponse() https://www.rfc-editor.org/rfc/rfc8414#sect
   )
 
   it('SO-4: a refused endpoint is shown sanitised', async () => {
-    const error = await failure(
+    const error = await rejection(
       processDiscoveryResponse(
         json(metadata(ISSUER, { jwks_uri: 'http://as.example/\u0007\u202e' })),
         ISSUER,
@@ -469,7 +463,7 @@ describe('processDiscoveryResponse() https://www.rfc-editor.org/rfc/rfc8414#sect
     'scopes_supported',
   ])('MD-2: %s must be an array of strings', async (name) => {
     for (const value of ['S256', ['S256', 1], [null], { 0: 'S256' }, null]) {
-      const error = await failure(
+      const error = await rejection(
         processDiscoveryResponse(json(metadata(ISSUER, { [name]: value })), ISSUER),
       )
       expect(outcome(error)).toEqual({
@@ -488,7 +482,7 @@ describe('processDiscoveryResponse() https://www.rfc-editor.org/rfc/rfc8414#sect
     'authorization_response_iss_parameter_supported',
   ])('MD-2: %s must be a boolean', async (name) => {
     for (const value of ['true', 1, null, []]) {
-      const error = await failure(
+      const error = await rejection(
         processDiscoveryResponse(json(metadata(ISSUER, { [name]: value })), ISSUER),
       )
       expect([error.code, error.message]).toEqual([
@@ -520,14 +514,14 @@ describe('discover()', () => {
 
   it('does not fall back on another failure status', async () => {
     const { http, requests } = fakeHttp(json({ error: 'x' }, 500))
-    const error = await failure(discover(ISSUER, http))
+    const error = await rejection(discover(ISSUER, http))
     expect([error.code, error.status]).toEqual(['metadata_invalid', 500])
     expect(requests).toHaveLength(1)
   })
 
   it('both documents missing is metadata_invalid with the second 404', async () => {
     const { http } = fakeHttp(json('', 404, 'text/plain'), json('gone', 404, 'text/plain'))
-    const error = await failure(discover(ISSUER, http))
+    const error = await rejection(discover(ISSUER, http))
     expect(outcome(error)).toEqual({
       code: 'metadata_invalid',
       exitCode: 4,
@@ -540,13 +534,13 @@ describe('discover()', () => {
 
   it('MD-1: the issuer is compared as given, trailing slash included', async () => {
     const { http } = fakeHttp(json(metadata('https://as.example/')))
-    const error = await failure(discover('https://as.example', http))
+    const error = await rejection(discover('https://as.example', http))
     expect(error.code).toBe('metadata_issuer_mismatch')
   })
 
   it('HC-3: a cross-origin redirect stops discovery before any document is read', async () => {
     const { http, requests } = fakeHttp(redirect(302, 'https://evil.example/'))
-    const error = await failure(discover(ISSUER, http))
+    const error = await rejection(discover(ISSUER, http))
     expect(error.code).toBe('unexpected_redirect')
     expect(requests).toHaveLength(1)
   })

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { CliError } from '../../src/errors.js'
 import type { Http, HttpRequest } from '../../src/oauth/http.js'
 import { jwksRequest, processJwksResponse } from '../../src/oauth/jwks.js'
+import { rejection } from '../helpers/cli-error.js'
 
 const json = (body: unknown, status = 200, type = 'application/json'): Response =>
   new Response(typeof body === 'string' ? body : JSON.stringify(body), {
@@ -13,14 +14,7 @@ const RSA = { kty: 'RSA', kid: 'r1', use: 'sig', alg: 'RS256', n: 'AQAB-n', e: '
 const EC = { kty: 'EC', kid: 'e1', crv: 'P-256', x: 'x-coord', y: 'y-coord' }
 const OKP = { kty: 'OKP', kid: 'o1', crv: 'Ed25519', x: 'x-coord' }
 
-async function failure(response: Response): Promise<CliError> {
-  return processJwksResponse(response).then(
-    () => {
-      throw new Error('expected a failure')
-    },
-    (error: unknown) => error as CliError,
-  )
-}
+const failure = (response: Response): Promise<CliError> => rejection(processJwksResponse(response))
 
 const outcome = (error: CliError): Record<string, unknown> => ({
   code: error.code,
