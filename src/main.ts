@@ -50,6 +50,19 @@ function errLine(text: string, secrets: Redactor): string {
   return sanitize(secrets.redact(text))
 }
 
+/**
+ * `--debug`'s stack, redacted and made inert: its first part repeats the message, which may hold
+ * remote text, so it is one escaped line (newlines included) and cannot start a line of its own
+ * (a forged `::error::`); the frames below it are ours, one a line (docs/security.md SO-4).
+ */
+function debugStack(error: unknown, secrets: Redactor): string {
+  const stack = String((error as Error | undefined)?.stack ?? error)
+  const frames = stack.search(/\n\s+at /u)
+  const head = frames < 0 ? stack : stack.slice(0, frames)
+  const lines = frames < 0 ? [] : stack.slice(frames + 1).split('\n')
+  return [head, ...lines].map((line) => `${errLine(line, secrets)}\n`).join('')
+}
+
 function usageError(error: CommanderError): CliError {
   const message = error.message.replace(/^error: /u, '')
   return new CliError('usage_error', message)
@@ -68,8 +81,12 @@ export async function main(
   const ctx = contextFor(argv, baseCtx)
   const json = argv.includes('--json')
   const debug = argv.includes('--debug') || ctx.env.PKCE_DEBUG === '1'
-  const program = await buildProgram(ctx, { only: selectedCommand(argv) ?? '', ...options, json })
   try {
+    const program = await buildProgram(ctx, {
+      only: selectedCommand(argv) ?? '',
+      ...options,
+      json,
+    })
     await program.parseAsync(argv, { from: 'user' })
     return EXIT.ok
   } catch (caught) {
@@ -91,7 +108,7 @@ export async function main(
       ctx.io.err(
         `${c.red('error:')} internal error: ${errLine(String((error as Error | undefined)?.message ?? error), ctx.secrets)}\n`,
       )
-      if (debug) ctx.io.err(`${ctx.secrets.redact(String((error as Error | undefined)?.stack))}\n`)
+      if (debug) ctx.io.err(debugStack(error, ctx.secrets))
       else
         ctx.io.err(`${c.dim('hint:')} this is a bug in pkce; re-run with --debug and report it\n`)
       return EXIT.internal
@@ -104,8 +121,7 @@ export async function main(
       if (error.hint !== undefined)
         ctx.io.err(`${c.dim('hint:')} ${errLine(error.hint, ctx.secrets)}\n`)
     }
-    if (debug && error.cause instanceof Error)
-      ctx.io.err(`${ctx.secrets.redact(String(error.cause.stack))}\n`)
+    if (debug && error.cause instanceof Error) ctx.io.err(debugStack(error.cause, ctx.secrets))
     return error.exitCode
   }
 }

@@ -241,6 +241,11 @@ function failFromJose(
       if (error instanceof TypeError && /modulusLength/u.test(error.message)) {
         list.fail('key_size', 'the RSA key is shorter than 2048 bits', 'RFC 7518 §3.3')
       }
+      // WebCrypto refuses to import a key whose members make no key (MD-3): the issuer's key is
+      // unusable, which is the server's fault, not pkce's.
+      if (error instanceof DOMException) {
+        list.fail('key', `the matching issuer key cannot be used: ${error.message}`)
+      }
       throw error
   }
 }

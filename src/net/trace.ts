@@ -24,8 +24,13 @@ function field(name: string, value: string, options: TraceOptions): string {
   return value
 }
 
+// Headers whose value starts with an authentication scheme worth showing (`Bearer`, `DPoP`, `Basic`).
+const SCHEME_HEADERS = new Set(['authorization'])
+
 function header(name: string, value: string, options: TraceOptions): string {
-  if (options.showSecrets || !SECRET_HEADERS.has(name.toLowerCase())) return value
+  const lower = name.toLowerCase()
+  if (options.showSecrets || !SECRET_HEADERS.has(lower)) return value
+  if (!SCHEME_HEADERS.has(lower)) return redacted(value)
   const [scheme, rest] = value.split(/ (.*)/su)
   return rest === undefined ? redacted(value) : `${scheme} ${redacted(rest)}`
 }

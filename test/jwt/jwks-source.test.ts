@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto'
 import type { JSONWebKeySet } from 'jose'
 import { describe, expect, it } from 'vitest'
 import type { CliError } from '../../src/errors.js'
@@ -15,7 +16,10 @@ const AS: AuthorizationServer = {
   jwks_uri: 'https://as.example/.well-known/jwks.json',
 }
 
-const PUBLIC_KEY = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1' }
+const PUBLIC_KEY = {
+  ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }),
+  kid: 'k1',
+}
 
 /** An Http that answers every request with the JWKS (plus a private key it must drop) and logs it. */
 function jwksServer(log: string[]): Http {

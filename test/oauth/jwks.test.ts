@@ -1,3 +1,5 @@
+import { generateKeyPairSync } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { CliError } from '../../src/errors.js'
 import type { Http, HttpRequest } from '../../src/oauth/http.js'
@@ -10,9 +12,18 @@ const json = (body: unknown, status = 200, type = 'application/json'): Response 
     headers: { 'content-type': type },
   })
 
-const RSA = { kty: 'RSA', kid: 'r1', use: 'sig', alg: 'RS256', n: 'AQAB-n', e: 'AQAB' }
-const EC = { kty: 'EC', kid: 'e1', crv: 'P-256', x: 'x-coord', y: 'y-coord' }
-const OKP = { kty: 'OKP', kid: 'o1', crv: 'Ed25519', x: 'x-coord' }
+// Real public keys: a key whose members make no key is dropped (MD-3).
+const publicJwk = (key: KeyObject): Record<string, unknown> => ({
+  ...key.export({ format: 'jwk' }),
+})
+const RSA = {
+  ...publicJwk(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey),
+  kid: 'r1',
+  use: 'sig',
+  alg: 'RS256',
+}
+const EC = { ...publicJwk(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey), kid: 'e1' }
+const OKP = { ...publicJwk(generateKeyPairSync('ed25519').publicKey), kid: 'o1' }
 
 const failure = (response: Response): Promise<CliError> => rejection(processJwksResponse(response))
 
@@ -104,11 +115,21 @@ describe('processJwksResponse() https://www.rfc-editor.org/rfc/rfc7517#section-5
     ).resolves.toEqual({ keys: [] })
   })
 
-  it('MD-3: a key of an unknown kty is passed on for jose to skip (the set is not failed)', async () => {
+  it('MD-3: a key of an unknown kty is skipped (the set is not failed)', async () => {
     const unknown = { kty: 'XYZ', kid: 'u1' }
     await expect(processJwksResponse(json({ keys: [unknown, RSA] }))).resolves.toEqual({
-      keys: [unknown, RSA],
+      keys: [RSA],
     })
+  })
+
+  it('MD-3: a key whose members make no key is skipped: an EC point off its curve, a short x, a bad RSA modulus (issue 11: it reached jose and ended in exit 1)', async () => {
+    const { x, y } = EC as unknown as { x: string; y: string }
+    const offCurve = { ...EC, kid: 'bad1', y: x }
+    const shortX = { kty: 'EC', crv: 'P-256', kid: 'bad2', x: 'AAAA', y }
+    const badRsa = { ...RSA, kid: 'bad3', n: '!!!' }
+    await expect(
+      processJwksResponse(json({ keys: [offCurve, shortX, badRsa, EC] })),
+    ).resolves.toEqual({ keys: [EC] })
   })
 
   it.each([
@@ -178,8 +199,8 @@ describe('processJwksResponse() https://www.rfc-editor.org/rfc/rfc7517#section-5
     ],
     [
       'an array',
-      json([RSA], 200),
-      `the JWKS is not a JSON object (HTTP 200, application/json, body: ${JSON.stringify([RSA])})`,
+      json([{ kty: 'RSA', kid: 'r1' }], 200),
+      'the JWKS is not a JSON object (HTTP 200, application/json, body: [{"kty":"RSA","kid":"r1"}])',
     ],
     [
       'null',
