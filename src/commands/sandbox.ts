@@ -59,10 +59,11 @@ export async function startSandboxTenant(
   } catch (error) {
     if (error instanceof SandboxConfigError)
       throw new CliError('usage_error', error.message, { cause: error })
-    if (portProblem(error) === 'in use') {
+    const problem = portProblem(error)
+    if (problem !== undefined) {
       throw new CliError(
         'port_in_use',
-        `cannot start the sandbox on 127.0.0.1:${options.port}: the port is in use`,
+        `cannot start the sandbox on 127.0.0.1:${options.port}: the port is ${problem}`,
         {
           hint: 'pass --port <n>, or --port 0 for a free one',
         },

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -182,5 +183,28 @@ describe('pkce demo', () => {
     expect(login.tokens.refresh_token).toEqual(expect.any(String))
     expect(login.access_token).toMatchObject({ kind: 'jws', verified: true })
     expect(login.checks.every((check) => check.ok)).toBe(true)
+  })
+})
+
+describe('pkce sandbox on a port it may not bind', () => {
+  it('LL-2: a privileged port is port_in_use (exit 5), "not allowed", not an internal error (issue 11: it was exit 1)', () => {
+    // As root every port may be bound, so the run drops to nobody; anyone else is refused as is.
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}
+    const run = spawnSync(process.execPath, [BIN, 'sandbox', '--port', '80', '--json'], {
+      ...asUser,
+      encoding: 'utf8',
+      timeout: 30_000,
+    })
+    expect({ status: run.status, stdout: JSON.parse(run.stdout) as unknown }).toEqual({
+      status: 5,
+      stdout: {
+        ok: false,
+        error: {
+          code: 'port_in_use',
+          message: 'cannot start the sandbox on 127.0.0.1:80: the port is not allowed',
+          hint: 'pass --port <n>, or --port 0 for a free one',
+        },
+      },
+    })
   })
 })
