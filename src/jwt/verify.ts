@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { JSONWebKeySet, JWTPayload, JWTVerifyResult } from 'jose'
 import { jwtVerify } from 'jose/jwt/verify'
+import { MIN_RSA_BITS } from './algorithms.js'
 import { CliError } from '../errors.js'
 import type { ErrorCode } from '../errors.js'
 import { excerpt } from '../sanitize.js'
@@ -239,7 +240,7 @@ function failFromJose(
     default:
       // security.md MD-5: jose refuses RSA keys under 2048 bits with a plain TypeError.
       if (error instanceof TypeError && /modulusLength/u.test(error.message)) {
-        list.fail('key_size', 'the RSA key is shorter than 2048 bits', 'RFC 7518 §3.3')
+        list.fail('key_size', `the RSA key is shorter than ${MIN_RSA_BITS} bits`, 'RFC 7518 §3.3')
       }
       // WebCrypto refuses to import a key whose members make no key (MD-3): the issuer's key is
       // unusable, which is the server's fault, not pkce's.

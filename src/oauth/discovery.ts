@@ -134,7 +134,7 @@ export async function processDiscoveryResponse(
     if (problem !== undefined) {
       throw new CliError(
         'insecure_endpoint',
-        `the metadata ${name} ${typeof value === 'string' ? `"${excerpt(value)}"` : ''} is refused: ${problem}`,
+        `the metadata ${name}${typeof value === 'string' ? ` "${excerpt(value)}"` : ''} is refused: ${problem}`,
         {
           stage: 'discovery',
           hint: 'endpoints must be https (plain http only on a loopback issuer)',

@@ -1,11 +1,10 @@
 import { createPublicKey } from 'node:crypto'
 import type { JSONWebKeySet } from 'jose'
 import { CliError } from '../errors.js'
+import { PRIVATE_MEMBERS } from '../jwt/algorithms.js'
 import type { Http } from './http.js'
 import { describeBody, isPlainObject, readJsonObject, rejectRedirect } from './response.js'
 
-// docs/security.md MD-3, JWK parameters that only a private key has.
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'] as const
 // The public key material of RSA (RFC 7518 §6.3.1), EC (§6.2.1) and OKP (RFC 8037 §2) keys.
 const KEY_MEMBERS = ['n', 'e', 'x', 'y'] as const
 const BASE64URL = /^[A-Za-z0-9_-]+$/u
