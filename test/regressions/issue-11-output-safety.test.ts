@@ -73,7 +73,7 @@ describe('issue 11: secrets and remote text on the way out', () => {
       iat: 1_795_521_600,
     }
     const token = await new SignJWT(payload).setProtectedHeader(header).sign(privateKey)
-    const { x } = publicKey.export({ format: 'jwk' })
+    const x = String(publicKey.export({ format: 'jwk' }).x)
     // y = x: well-formed base64url, but not a point on P-256.
     const offCurve = { kty: 'EC', crv: 'P-256', kid: 'k1', x, y: x }
     const checks: Check[] = []
