@@ -4,6 +4,7 @@ import type { AuthorizeOptions } from '../../commands/authorize-step.js'
 import type { LoginOptions } from '../../commands/login.js'
 import { addAssertionOptions, toAssertions } from './assertions.js'
 import type { RawAssertionOptions } from './assertions.js'
+import { addClientAuthOptions } from './client-auth.js'
 import { addDpopOptions, toDpopOptions } from './dpop.js'
 import type { RawDpopOptions } from './dpop.js'
 import { addHttpOptions, toHttpSettings } from './http.js'
@@ -39,7 +40,9 @@ export function addFlowOptions(command: Command): Command {
     addValidationOptions(
       addListenerOptions(
         addAssertionOptions(
-          addHttpOptions(addDpopOptions(addRequestOptions(addTargetOptions(command)))),
+          addHttpOptions(
+            addDpopOptions(addRequestOptions(addClientAuthOptions(addTargetOptions(command)))),
+          ),
         ),
       ),
     ),

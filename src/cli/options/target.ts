@@ -3,7 +3,6 @@ import type { Command } from 'commander'
 import type { Ctx } from '../../context.js'
 import { CliError } from '../../errors.js'
 import type { Client } from '../../oauth/client-auth.js'
-import { addClientAuthOptions, toClientAuth } from './client-auth.js'
 import type { RawClientAuthOptions } from './client-auth.js'
 
 // The target: which server (`--domain` or `--issuer`) and which client (`--client-id`).
@@ -24,7 +23,7 @@ export function issuerOption(): Option {
 
 /** The target and client flags, shared by every command that talks to a server's flow. */
 export function addTargetOptions(command: Command): Command {
-  command
+  return command
     .addOption(
       new Option(
         '--domain <host[:port]>',
@@ -33,7 +32,6 @@ export function addTargetOptions(command: Command): Command {
     )
     .addOption(issuerOption())
     .option('--client-id <id>', 'the application (client) id (required)')
-  return addClientAuthOptions(command)
 }
 
 /**
@@ -84,5 +82,7 @@ export async function toClient(raw: RawTargetOptions, ctx: Ctx): Promise<Client>
       hint: "the application's Client ID",
     })
   }
+  // Loaded here, not at start-up: `decode` shares `--issuer` but has no client.
+  const { toClientAuth } = await import('./client-auth.js')
   return { client_id: clientId, auth: await toClientAuth(raw, ctx) }
 }
