@@ -30,8 +30,35 @@ Examples:
   # In a script: just the access token
   $ TOKEN=$(pkce login --issuer https://id.example.com/ --client-id abc --print access_token)
 
+  # Over SSH, with the browser on your laptop: paste the URL it lands on
+  $ pkce login --domain acme.eu.auth0.com --client-id abc123 --paste
+
 Register the redirect URI (default http://127.0.0.1:8484/callback) in the application's
 Allowed Callback URLs: Auth0 compares it exactly, port included.
+`
+
+export const AUTHORIZE_EXAMPLES = `
+Examples:
+  # On the machine without a browser (a server, a container, CI)
+  $ STATE=$(pkce authorize --domain acme.eu.auth0.com --client-id abc123)
+
+  # On a machine with a browser, run the command authorize printed; it prints the callback URL
+  $ pkce relay 'https://acme.eu.auth0.com/authorize?...'
+
+  # Back on the first machine, paste that URL
+  $ pkce exchange --state-file "$STATE" --callback-url -
+
+stdout is the state file's path; the URL and the relay command are on stderr.
+`
+
+export const EXCHANGE_EXAMPLES = `
+Examples:
+  # Finish a login started by pkce authorize (the URL from the browser or from pkce relay)
+  $ pkce exchange --state-file /tmp/pkce-flow-abc/state.json --callback-url 'http://127.0.0.1:8484/callback?code=...&state=...'
+
+  # Only the code at hand (the verifier is a secret: from a file, never argv)
+  $ pkce exchange --domain acme.eu.auth0.com --client-id abc123 --code "$CODE" \\
+      --code-verifier-file verifier.txt --redirect-uri http://127.0.0.1:8484/callback
 `
 
 export const PAR_EXAMPLES = `

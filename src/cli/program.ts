@@ -4,8 +4,17 @@ import { CliError } from '../errors.js'
 import { writeJson } from '../io/json.js'
 import { actionFactory } from './action.js'
 import type { ActionFactory, RunOverride } from './action.js'
-import { EXIT_CODES_HELP, LOGIN_EXAMPLES, PAR_EXAMPLES, SANDBOX_HELP } from './help.js'
-import type { RawLoginOptions } from './options/flow.js'
+import {
+  AUTHORIZE_EXAMPLES,
+  EXCHANGE_EXAMPLES,
+  EXIT_CODES_HELP,
+  LOGIN_EXAMPLES,
+  PAR_EXAMPLES,
+  SANDBOX_HELP,
+} from './help.js'
+import type { RawAuthorizeOptions, RawLoginOptions } from './options/flow.js'
+import type { RawExchangeOptions } from './options/exchange.js'
+import type { RawRelayOptions } from './options/relay.js'
 import type { RawOutputOptions } from './options/output.js'
 import type { RawSandboxOptions, RawSandboxUserOptions } from './options/sandbox.js'
 
@@ -105,6 +114,68 @@ function commandSpecs(ctx: Ctx): CommandSpec[] {
               },
             ),
           )
+      },
+    },
+    {
+      usage: 'authorize',
+      description:
+        'the first leg: prepare the request, print the URL and save the flow state for exchange',
+      summary: 'start a login to finish elsewhere (exchange, relay)',
+      async define(command, action) {
+        const { addAuthorizeCommandOptions } = await import('./options/flow.js')
+        addAuthorizeCommandOptions(command)
+          .addHelpText('after', AUTHORIZE_EXAMPLES)
+          .action(
+            action<RawAuthorizeOptions & { stateFile?: string }>('authorize', async (raw) => {
+              const { toAuthorizeCommandOptions } = await import('./options/flow.js')
+              const { runAuthorize, renderAuthorize } = await import('../commands/authorize.js')
+              const result = await runAuthorize(await toAuthorizeCommandOptions(raw, ctx), ctx)
+              if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
+              else renderAuthorize(result, ctx.io)
+            }),
+          )
+      },
+    },
+    {
+      usage: 'exchange',
+      description:
+        'the second leg: check the callback, exchange the code and validate the tokens as login does',
+      summary: 'finish a login started by authorize',
+      async define(command, action) {
+        const { addExchangeOptions } = await import('./options/exchange.js')
+        addExchangeOptions(command)
+          .addHelpText('after', EXCHANGE_EXAMPLES)
+          .action(
+            action<RawExchangeOptions>('exchange', async (raw) => {
+              const { toExchangeOptions } = await import('./options/exchange.js')
+              const { toTokenOutput } = await import('./options/output.js')
+              const { runExchange } = await import('../commands/exchange.js')
+              const { renderLogin } = await import('../commands/login-render.js')
+              const { printTokens } = await import('../commands/token-output.js')
+              const result = await runExchange(await toExchangeOptions(raw, ctx), ctx)
+              printTokens(result, toTokenOutput(raw), ctx, (r, options) =>
+                renderLogin(r, ctx.io, options),
+              )
+            }),
+          )
+      },
+    },
+    {
+      usage: 'relay <url>',
+      description:
+        'on a machine with a browser: receive the callback of a login started elsewhere and print it',
+      summary: 'the browser half of a two-machine login',
+      async define(command, action) {
+        const { addRelayOptions } = await import('./options/relay.js')
+        addRelayOptions(command).action(
+          action<RawRelayOptions & RawOutputOptions>('relay', async (raw, [url]) => {
+            const { toRelayOptions } = await import('./options/relay.js')
+            const { runRelay } = await import('../commands/relay.js')
+            const result = await runRelay(await toRelayOptions(raw, url as string, ctx), ctx)
+            if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
+            else ctx.io.out(`${result.callback_url}\n`)
+          }),
+        )
       },
     },
     {

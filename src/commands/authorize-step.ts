@@ -1,5 +1,5 @@
 import type { Ctx } from '../context.js'
-import { isCliError } from '../errors.js'
+import { CliError, isCliError } from '../errors.js'
 import type { Loopback, Outcome } from '../net/loopback.js'
 import {
   authorizationParams,
@@ -94,10 +94,17 @@ export type BrowserMode =
   | { kind: 'command'; argv: string[] }
   | { kind: 'agent'; open: (url: URL) => void }
 
+/**
+ * How the callback comes back: to the loopback listener; pasted by the user from the browser's
+ * address bar (`--paste`); or from `pkce relay` on another machine, through stdin (`--remote`).
+ */
+export type CallbackReceipt = 'listener' | 'paste' | 'remote'
+
 /** Where and how long the callback is awaited, and how the browser is reached. */
 export interface ListenerOptions {
   browser: BrowserMode
   timeoutMs: number
+  receipt: CallbackReceipt
 }
 
 export interface PreparedRequest {
@@ -276,8 +283,8 @@ export async function presentAuthorizationUrl(
 }
 
 /**
- * Waits for the callback and validates it (state, iss, error, code; RFC 9207 §2.4); with PAR,
- * warns when the request_uri expires first (docs/security.md PAR-4). Returns the code.
+ * Waits for the callback on the loopback listener and validates it; with PAR, warns when the
+ * request_uri expires first (docs/security.md PAR-4). Returns the code.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
  */
 export async function receiveCode(
@@ -310,8 +317,22 @@ export async function receiveCode(
   }
   flow.lap('authorize')
   ctx.reporter.step('Callback received')
+  return validateCallback(callback, authorization.request.state, context, flow)
+}
+
+/**
+ * Validates an authorization response exactly as the listener's: duplicates, `iss` (RFC 9207),
+ * `state` before `error`, then a non-empty `code`; each check lands in the report.
+ * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
+ */
+export function validateCallback(
+  callback: URL,
+  state: string,
+  context: { as: AuthorizationServer; issuer: string },
+  flow: Flow,
+): string {
   const response = validateAuthorizationResponse(callback, {
-    state: authorization.request.state,
+    state,
     issuer: context.issuer,
     issRequired: context.as.authorization_response_iss_parameter_supported === true,
   })
@@ -325,6 +346,67 @@ export async function receiveCode(
     )
   }
   return response.code
+}
+
+/**
+ * A callback URL given by hand (pasted, `--callback-url`, or relayed from another machine): it must
+ * be the redirect URI with the response in its query, else it is a usage error found before any
+ * request. Its parameters are then validated like the listener's.
+ */
+export function callbackFromText(text: string, redirectUri: string): URL {
+  let callback: URL
+  try {
+    callback = new URL(text.trim())
+  } catch {
+    throw new CliError('usage_error', 'the callback URL is not a URL', {
+      hint: "paste the whole address from the browser's address bar, starting with http://",
+    })
+  }
+  const expected = new URL(redirectUri)
+  if (callback.origin !== expected.origin || callback.pathname !== expected.pathname) {
+    throw new CliError(
+      'usage_error',
+      `the callback URL is not the redirect URI ${redirectUri}: it starts ${callback.origin}${callback.pathname}`,
+      { hint: 'paste the address the browser landed on after signing in' },
+    )
+  }
+  return callback
+}
+
+/** A POSIX shell word: single quotes, each `'` closed, escaped and reopened. */
+export function shellWord(text: string): string {
+  return `'${text.replace(/'/gu, `'\\''`)}'`
+}
+
+/**
+ * The command to run on a machine with a browser. A pushed request's URL has no `redirect_uri`,
+ * so the command carries it.
+ */
+export function relayCommand(authorization: Authorization, redirectUri: string): string {
+  const pushed = authorization.par === null ? '' : ` --redirect-uri ${shellWord(redirectUri)}`
+  return `pkce relay ${shellWord(authorization.url.href)}${pushed}`
+}
+
+/**
+ * The callback typed in rather than received: `--paste` asks for it on the terminal, `--remote`
+ * reads the line `pkce relay` printed on the other machine. Validated like the listener's.
+ */
+export async function pastedCode(
+  authorization: Authorization,
+  redirectUri: string,
+  context: { as: AuthorizationServer; issuer: string },
+  flow: Flow,
+  ctx: Ctx,
+): Promise<string> {
+  const line = await ctx.io.readLine('Paste the callback URL: ', ctx.signal)
+  flow.lap('authorize')
+  ctx.reporter.step('Callback received')
+  return validateCallback(
+    callbackFromText(line, redirectUri),
+    authorization.request.state,
+    context,
+    flow,
+  )
 }
 
 /** The listener page for a failed run. */

@@ -82,7 +82,7 @@ export async function runDemo(opts: DemoOptions, ctx: Ctx): Promise<DemoResult> 
         redirectUri: new URL('http://127.0.0.1:0/callback'),
         dpop: undefined,
         http: DEFAULT_HTTP_SETTINGS,
-        listener: { browser, timeoutMs: opts.timeoutMs },
+        listener: { browser, timeoutMs: opts.timeoutMs, receipt: 'listener' },
         clockToleranceSeconds: 60,
         assertions: NO_ASSERTIONS,
       },

@@ -163,6 +163,7 @@ export async function setupDpop(
   as: AuthorizationServer,
   flow: Flow,
   ctx: Ctx,
+  extractable = false,
 ): Promise<void> {
   if (options === undefined) return
   const alg = options.alg ?? options.key?.alg ?? 'ES256'
@@ -181,7 +182,7 @@ export async function setupDpop(
       },
     )
   }
-  const key = await createDpopKey(alg, options.key)
+  const key = await createDpopKey(alg, options.key, extractable)
   flow.dpop = {
     key,
     nonces: new DpopNonces(),

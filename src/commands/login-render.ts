@@ -4,9 +4,15 @@ import { abbreviateToken, sanitize } from '../sanitize.js'
 import { claimGloss } from './decode-explain.js'
 import type { LoginResult } from './login.js'
 
+/** What the report shows: the tokens and their checks, from `login` or `exchange` alike. */
+export type TokenReport = Pick<
+  LoginResult,
+  'tokens' | 'id_token' | 'access_token' | 'checks' | 'warnings' | 'timings_ms'
+>
+
 /** The human report of a login on stdout: tokens, decoded JWTs, checks, timings. */
 export function renderLogin(
-  result: LoginResult,
+  result: TokenReport,
   io: IO,
   options: { showTokens: boolean; now: Date },
 ): void {

@@ -5,8 +5,10 @@ import type { Assertions } from './assertions.js'
 import {
   authorizationRequest,
   failurePage,
+  pastedCode,
   presentAuthorizationUrl,
   receiveCode,
+  relayCommand,
   startListener,
 } from './authorize-step.js'
 import type { AuthorizeOptions, ListenerOptions } from './authorize-step.js'
@@ -57,17 +59,32 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
     const as = await discoverServer(target.issuer, flow, ctx)
     const pushing = usesPar(request.par, as, ctx)
     await setupDpop(opts.dpop, as, flow, ctx)
-    loopback = await startListener(opts.redirectUri, ctx)
-    const redirectUri = loopback.redirectUri.href
+    const { receipt } = opts.listener
+    if (receipt === 'listener') {
+      loopback = await startListener(opts.redirectUri, ctx)
+      remoteSessionHint(loopback.redirectUri, ctx)
+    }
+    const redirectUri = loopback?.redirectUri.href ?? opts.redirectUri.href
     const authorization = await authorizationRequest(opts, as, redirectUri, pushing, flow, ctx)
-    await presentAuthorizationUrl(authorization.url, opts.listener.browser, ctx)
-    const code = await receiveCode(
-      loopback,
-      authorization,
-      { as, issuer: target.issuer, timeoutMs: opts.listener.timeoutMs },
-      flow,
-      ctx,
-    )
+    if (receipt === 'remote') {
+      ctx.reporter.notice('Open this URL to sign in:', authorization.url.href)
+      ctx.reporter.notice(
+        'On a machine with a browser, run this, then paste what it prints here:',
+        relayCommand(authorization, redirectUri),
+      )
+    } else {
+      await presentAuthorizationUrl(authorization.url, opts.listener.browser, ctx)
+    }
+    if (receipt === 'paste') {
+      ctx.reporter.step(
+        'After signing in, the browser will fail to load the page it lands on: that is expected. Copy the whole address from its address bar.',
+      )
+    }
+    const context = { as, issuer: target.issuer, timeoutMs: opts.listener.timeoutMs }
+    const code =
+      loopback === undefined
+        ? await pastedCode(authorization, redirectUri, context, flow, ctx)
+        : await receiveCode(loopback, authorization, context, flow, ctx)
     const validated = await exchangeCode(
       {
         code,
@@ -92,7 +109,7 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
     )
     assertOnTokens(opts.assertions, validated, flow, ctx)
     flow.lap('validate')
-    await loopback.finish({
+    await loopback?.finish({
       ok: true,
       title: 'Signed in',
       message: 'pkce received and validated the tokens.',
@@ -123,4 +140,16 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
   } finally {
     await loopback?.close()
   }
+}
+
+/**
+ * Over SSH the browser is on another machine and cannot reach this listener: say how to forward
+ * the port, or to paste instead.
+ */
+function remoteSessionHint(redirectUri: URL, ctx: Ctx): void {
+  if ((ctx.env.SSH_CONNECTION ?? '') === '' && (ctx.env.SSH_TTY ?? '') === '') return
+  const { port } = redirectUri
+  ctx.reporter.step(
+    `This looks like an SSH session: on the machine with the browser run ssh -L ${port}:127.0.0.1:${port} <this host> first, or run again with --paste`,
+  )
 }

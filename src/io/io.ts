@@ -4,6 +4,8 @@ export interface IO {
   out(text: string): void
   err(text: string): void
   readStdin(): Promise<string>
+  /** One line from stdin, after `prompt` on stderr; rejects when `signal` aborts (Ctrl-C). */
+  readLine(prompt: string, signal: AbortSignal): Promise<string>
   stdoutIsTTY: boolean
   stderrIsTTY: boolean
   stdinIsTTY: boolean

@@ -70,6 +70,19 @@ async function systemIO(env: NodeJS.ProcessEnv): Promise<IO> {
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
       return Buffer.concat(chunks).toString('utf8')
     },
+    readLine: async (prompt, signal) => {
+      const { createInterface } = await import('node:readline/promises')
+      const lines = createInterface({
+        input: process.stdin,
+        output: process.stderr,
+        terminal: process.stdin.isTTY === true,
+      })
+      try {
+        return await lines.question(prompt, { signal })
+      } finally {
+        lines.close()
+      }
+    },
     stdoutIsTTY,
     stderrIsTTY,
     stdinIsTTY: process.stdin.isTTY === true,

@@ -22,16 +22,22 @@ export interface DpopProofRecord {
 
 /**
  * A fresh asymmetric key pair for this run (ES256 by default), or a given private JWK, with its
- * public JWK and thumbprint.
+ * public JWK and thumbprint. The private key is not extractable unless asked for
+ * (docs/security.md DP-1, FS-2).
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
  * @see https://www.rfc-editor.org/rfc/rfc7638#section-3
  */
-export async function createDpopKey(alg: string, given?: JWK): Promise<DpopKey> {
+export async function createDpopKey(
+  alg: string,
+  given?: JWK,
+  extractable = false,
+): Promise<DpopKey> {
   const { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } = await import('jose')
   let privateKey: CryptoKey | KeyObject
   let publicJwk: JWK
   if (given === undefined) {
-    const pair = await generateKeyPair(alg, { extractable: false })
+    // Extractable only for `pkce authorize`, whose state file is the one place the key is kept.
+    const pair = await generateKeyPair(alg, { extractable })
     privateKey = pair.privateKey
     publicJwk = publicPart(await exportJWK(pair.publicKey))
   } else {

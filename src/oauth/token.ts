@@ -209,7 +209,7 @@ function tokenErrorHint(error: string, description: string | undefined): string 
     return "on Auth0 this means the application expects client authentication: set its Token Endpoint Authentication Method to 'None' for a public PKCE client, or pass --client-secret-file / --private-key-file"
   }
   if (error === 'invalid_grant') {
-    return 'a code works once and expires quickly; the code_verifier and redirect_uri must match the authorization request; run the flow again'
+    return 'a code works once and lives about a minute (on Auth0); the code_verifier and redirect_uri must equal those of the authorization request; run the flow again'
   }
   if (error === 'invalid_client' || error === 'unauthorized_client') {
     return 'check --client-id and the client authentication (--client-secret-file, --client-auth, --private-key-file)'

@@ -141,6 +141,7 @@ describe('runParCommand()', () => {
             },
           },
           timeoutMs: 5000,
+          receipt: 'listener',
         },
       }),
       ctx,

@@ -45,7 +45,7 @@ export function authorizeOptions(extra: Partial<AuthorizeOptions> = {}): Authori
 export function loginOptions(extra: Partial<LoginOptions> = {}): LoginOptions {
   return {
     ...authorizeOptions(),
-    listener: { browser: { kind: 'none' }, timeoutMs: 5000 },
+    listener: { browser: { kind: 'none' }, timeoutMs: 5000, receipt: 'listener' },
     clockToleranceSeconds: 60,
     assertions: NO_ASSERTIONS,
     ...extra,

@@ -35,6 +35,10 @@ export function testCtx(options: TestCtxOptions = {}): TestCtx {
     out: (text) => void (out += text),
     err: (text) => void (err += text),
     readStdin: () => Promise.resolve(options.stdin ?? ''),
+    readLine: (prompt) => {
+      err += prompt
+      return Promise.resolve((options.stdin ?? '').split('\n')[0] ?? '')
+    },
     stdoutIsTTY: options.tty === true,
     stderrIsTTY: options.tty === true,
     stdinIsTTY: options.stdinIsTTY ?? false,

@@ -12,6 +12,7 @@ function fakeIo(): { io: IO; out: string[]; err: string[] } {
       out: (text) => void out.push(text),
       err: (text) => void err.push(text),
       readStdin: () => Promise.resolve(''),
+      readLine: () => Promise.resolve(''),
       stdoutIsTTY: false,
       stderrIsTTY: false,
       stdinIsTTY: false,

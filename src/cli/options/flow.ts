@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { Ctx } from '../../context.js'
+import type { AuthorizeCommandOptions } from '../../commands/authorize.js'
 import type { AuthorizeOptions } from '../../commands/authorize-step.js'
 import type { LoginOptions } from '../../commands/login.js'
 import { addAssertionOptions, toAssertions } from './assertions.js'
@@ -9,11 +10,17 @@ import { addDpopOptions, toDpopOptions } from './dpop.js'
 import type { RawDpopOptions } from './dpop.js'
 import { addHttpOptions, toHttpSettings } from './http.js'
 import type { RawHttpOptions } from './http.js'
-import { addListenerOptions, toListenerOptions, toRedirectUri } from './listener.js'
+import {
+  addListenerOptions,
+  addRedirectOptions,
+  toListenerOptions,
+  toRedirectUri,
+} from './listener.js'
+import { addStateFileOption } from './exchange.js'
 import type { RawListenerOptions, RawRedirectOptions } from './listener.js'
 import { addTokenOutputOptions } from './output.js'
 import type { RawTokenOutputOptions } from './output.js'
-import { addRequestOptions, toAuthorizationRequest } from './request.js'
+import { addParOption, addRequestOptions, toAuthorizationRequest } from './request.js'
 import type { RawRequestOptions } from './request.js'
 import { addTargetOptions, toClient, toIssuer } from './target.js'
 import type { RawTargetOptions } from './target.js'
@@ -49,6 +56,30 @@ export function addFlowOptions(command: Command): Command {
   )
 }
 
+/** `pkce authorize`: the request's flags, and where its state goes; no listener, no browser. */
+export function addAuthorizeCommandOptions(command: Command): Command {
+  return addStateFileOption(
+    addHttpOptions(
+      addDpopOptions(
+        addRedirectOptions(
+          addParOption(addRequestOptions(addClientAuthOptions(addTargetOptions(command)))),
+        ),
+      ),
+    ),
+  )
+}
+
+export async function toAuthorizeCommandOptions(
+  raw: RawAuthorizeOptions & { stateFile?: string },
+  ctx: Ctx,
+): Promise<AuthorizeCommandOptions> {
+  return {
+    ...(await toAuthorizeOptions(raw, ctx)),
+    stateFile: raw.stateFile,
+    clientAuthFile: raw.privateKeyFile ?? raw.clientSecretFile,
+  }
+}
+
 /** Everything an authorization request needs, checked, before the first request. */
 export async function toAuthorizeOptions(
   raw: RawAuthorizeOptions,
@@ -67,9 +98,10 @@ export async function toAuthorizeOptions(
 }
 
 export async function toLoginOptions(raw: RawLoginOptions, ctx: Ctx): Promise<LoginOptions> {
+  const authorize = await toAuthorizeOptions(raw, ctx)
   return {
-    ...(await toAuthorizeOptions(raw, ctx)),
-    listener: await toListenerOptions(raw, ctx.env),
+    ...authorize,
+    listener: await toListenerOptions(raw, authorize.redirectUri, ctx),
     clockToleranceSeconds: toClockToleranceSeconds(raw),
     assertions: toAssertions(raw),
   }

@@ -17,10 +17,15 @@ export interface RawRedirectOptions {
   port?: number
 }
 
-export interface RawListenerOptions extends RawRedirectOptions {
+export interface RawBrowserOptions {
   /** `--no-browser` makes it false, `--browser <command>` a string. */
   browser?: string | boolean
   timeout?: number
+}
+
+export interface RawListenerOptions extends RawRedirectOptions, RawBrowserOptions {
+  paste?: boolean
+  remote?: boolean
 }
 
 /** `--redirect-uri` and `--port`: what the request carries, and the listener binds. */
@@ -45,14 +50,29 @@ export function timeoutOption(max = 86_400): Option {
   ).argParser(integer(1, max))
 }
 
-export function addListenerOptions(command: Command): Command {
-  return addRedirectOptions(command)
+/** How the browser is reached and how long the sign-in may take. */
+export function addBrowserOptions(command: Command): Command {
+  return command
     .option('--no-browser', 'print the URL and wait; do not open a browser')
     .option(
       '--browser <command>',
       'open the URL with this command (URL appended; no shell); also $PKCE_BROWSER',
     )
     .addOption(timeoutOption())
+}
+
+export function addListenerOptions(command: Command): Command {
+  return addBrowserOptions(addRedirectOptions(command))
+    .addOption(
+      new Option(
+        '--paste',
+        "no listener: paste the URL from the browser's address bar (for a browser that cannot reach this machine)",
+      ).conflicts('remote'),
+    )
+    .option(
+      '--remote',
+      'no listener: print a pkce relay command for a machine with a browser, and read its output on stdin',
+    )
 }
 
 /** The loopback redirect URI: `--redirect-uri`, `$PKCE_REDIRECT_URI`, or the default with `--port`. */
@@ -89,14 +109,46 @@ export function toTimeoutMs(timeout: number | undefined): number {
   return (timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000
 }
 
+/**
+ * How the callback comes back. `--paste` needs someone at a terminal (docs/security.md CI-2); both
+ * it and `--remote` need a fixed port, since no listener picks one.
+ */
 export async function toListenerOptions(
   raw: RawListenerOptions,
-  env: Ctx['env'],
+  redirectUri: URL,
+  ctx: Ctx,
 ): Promise<ListenerOptions> {
+  const receipt = raw.paste === true ? 'paste' : raw.remote === true ? 'remote' : 'listener'
+  if (receipt === 'paste' && !ctx.io.stdinIsTTY) {
+    throw new CliError(
+      'usage_error',
+      '--paste asks for the callback URL on a terminal, and stdin is not one',
+      {
+        hint: 'use pkce authorize, then pkce exchange --callback-url, or login --remote with the URL on stdin',
+      },
+    )
+  }
+  if (receipt !== 'listener' && redirectUri.port === '0') {
+    throw new CliError(
+      'usage_error',
+      `--${receipt} needs a fixed port in the redirect URI, not 0`,
+      {
+        hint: 'pass --port <n> with a port registered with the application',
+      },
+    )
+  }
+  return { ...(await toBrowserOptions(raw, ctx.env)), receipt }
+}
+
+/** The browser and the wait, as `relay` and the listener share them. */
+export async function toBrowserOptions(
+  raw: RawBrowserOptions,
+  env: Ctx['env'],
+): Promise<Omit<ListenerOptions, 'receipt'>> {
   return { browser: await toBrowser(raw, env), timeoutMs: toTimeoutMs(raw.timeout) }
 }
 
-async function toBrowser(raw: RawListenerOptions, env: Ctx['env']): Promise<BrowserMode> {
+async function toBrowser(raw: RawBrowserOptions, env: Ctx['env']): Promise<BrowserMode> {
   if (raw.browser === false) return { kind: 'none' }
   const command = typeof raw.browser === 'string' ? raw.browser : env.PKCE_BROWSER
   if (command === undefined || command === '') return { kind: 'system' }

@@ -44,23 +44,32 @@ export function audienceOption(): Option {
   )
 }
 
-export function addRequestOptions(command: Command): Command {
+/**
+ * The request fields a token is checked against (`--scope`, `--audience`, `--max-age`, `--nonce`):
+ * `exchange --code` takes these alone, since the request was made elsewhere.
+ */
+export function addExpectedRequestOptions(command: Command): Command {
   return command
     .addOption(audienceOption())
-    .option('--resource <uri>', 'RFC 8707 resource indicator (repeatable)', collect)
     .option(
       '--scope <scope>',
       withDefault('space-separated scopes; add offline_access for a refresh token', DEFAULT_SCOPE),
     )
-    .option('--organization <id|name>', 'Auth0 organization')
-    .option('--invitation <ticket>', 'Auth0 organization invitation ticket id')
-    .option('--connection <name>', 'Auth0 connection to use, skipping the login choice')
-    .option('--prompt <prompt>', 'none, login, consent or select_account')
     .option(
       '--max-age <seconds>',
       'maximum authentication age; auth_time is then checked',
       integer(0, 10 ** 9),
     )
+    .option('--nonce <nonce>', 'fix the nonce value (exchange: the nonce that was sent)')
+}
+
+export function addRequestOptions(command: Command): Command {
+  return addExpectedRequestOptions(command)
+    .option('--resource <uri>', 'RFC 8707 resource indicator (repeatable)', collect)
+    .option('--organization <id|name>', 'Auth0 organization')
+    .option('--invitation <ticket>', 'Auth0 organization invitation ticket id')
+    .option('--connection <name>', 'Auth0 connection to use, skipping the login choice')
+    .option('--prompt <prompt>', 'none, login, consent or select_account')
     .option('--login-hint <hint>', 'prefill the username')
     .option(
       '--response-mode <mode>',
@@ -76,7 +85,6 @@ export function addRequestOptions(command: Command): Command {
       'fix the code_verifier (reproducible debugging; visible in ps)',
     )
     .option('--state <state>', 'fix the state value')
-    .option('--nonce <nonce>', 'fix the nonce value')
 }
 
 export function addParOption(command: Command): Command {

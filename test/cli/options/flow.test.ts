@@ -255,7 +255,7 @@ describe('toLoginOptions()', () => {
         showTokens: true,
         allowTlsVerificationDisabled: true,
       },
-      listener: { browser: { kind: 'command', argv: ['firefox', '--private'] }, timeoutMs: 60_000 },
+      listener: { browser: { kind: 'command', argv: ['firefox', '--private'] }, timeoutMs: 60_000, receipt: 'listener' },
       clockToleranceSeconds: 5,
       assertions: {
         claims: [
@@ -309,7 +309,7 @@ describe('toLoginOptions()', () => {
         showTokens: false,
         allowTlsVerificationDisabled: false,
       },
-      listener: { browser: { kind: 'system' }, timeoutMs: 300_000 },
+      listener: { browser: { kind: 'system' }, timeoutMs: 300_000, receipt: 'listener' },
       clockToleranceSeconds: 60,
       assertions: { claims: [], scopes: [], validForSeconds: undefined },
     })

@@ -3,13 +3,15 @@ import { describe, expect, it } from 'vitest'
 import {
   addListenerOptions,
   DEFAULT_REDIRECT_URI,
+  toBrowserOptions,
   toListenerOptions,
   toRedirectUri,
   toTimeoutMs,
 } from '../../../src/cli/options/listener.js'
-import type { RawListenerOptions } from '../../../src/cli/options/listener.js'
+import type { RawBrowserOptions, RawListenerOptions } from '../../../src/cli/options/listener.js'
 import { isLoopbackHost } from '../../../src/oauth/endpoint.js'
 import { rejection } from '../../helpers/cli-error.js'
+import { testCtx } from '../../helpers/test-ctx.js'
 
 const NOT_LOOPBACK = (uri: string): string =>
   `the redirect URI must be http on localhost, 127.0.0.1 or [::1], not ${uri}`
@@ -104,9 +106,9 @@ describe('toRedirectUri() https://www.rfc-editor.org/rfc/rfc8252#section-7.3', (
   })
 })
 
-describe('toListenerOptions()', () => {
+describe('toBrowserOptions()', () => {
   it('defaults to the system browser and a 300 s timeout', async () => {
-    expect(await toListenerOptions({}, {})).toEqual({
+    expect(await toBrowserOptions({}, {})).toEqual({
       browser: { kind: 'system' },
       timeoutMs: 300_000,
     })
@@ -114,14 +116,14 @@ describe('toListenerOptions()', () => {
   })
 
   it('--no-browser: none, even with PKCE_BROWSER set', async () => {
-    expect(await toListenerOptions({ browser: false }, { PKCE_BROWSER: 'firefox' })).toEqual({
+    expect(await toBrowserOptions({ browser: false }, { PKCE_BROWSER: 'firefox' })).toEqual({
       browser: { kind: 'none' },
       timeoutMs: 300_000,
     })
   })
 
   it('--browser "firefox --private": the command as argv, no shell', async () => {
-    expect((await toListenerOptions({ browser: 'firefox --private' }, {})).browser).toEqual({
+    expect((await toBrowserOptions({ browser: 'firefox --private' }, {})).browser).toEqual({
       kind: 'command',
       argv: ['firefox', '--private'],
     })
@@ -129,27 +131,68 @@ describe('toListenerOptions()', () => {
 
   it('--browser wins over PKCE_BROWSER', async () => {
     expect(
-      (await toListenerOptions({ browser: 'firefox' }, { PKCE_BROWSER: 'chromium' })).browser,
+      (await toBrowserOptions({ browser: 'firefox' }, { PKCE_BROWSER: 'chromium' })).browser,
     ).toEqual({ kind: 'command', argv: ['firefox'] })
   })
 
   it.each([undefined, true])('PKCE_BROWSER when --browser is %s', async (browser) => {
-    const raw: RawListenerOptions = browser === undefined ? {} : { browser }
+    const raw: RawBrowserOptions = browser === undefined ? {} : { browser }
     expect(
-      (await toListenerOptions(raw, { PKCE_BROWSER: "'/opt/My Browser/run' --new-window" }))
-        .browser,
+      (await toBrowserOptions(raw, { PKCE_BROWSER: "'/opt/My Browser/run' --new-window" })).browser,
     ).toEqual({ kind: 'command', argv: ['/opt/My Browser/run', '--new-window'] })
   })
 
   it('an empty PKCE_BROWSER is the system browser', async () => {
-    expect((await toListenerOptions({}, { PKCE_BROWSER: '' })).browser).toEqual({
+    expect((await toBrowserOptions({}, { PKCE_BROWSER: '' })).browser).toEqual({
       kind: 'system',
     })
   })
 
   it('--timeout in seconds', async () => {
-    expect((await toListenerOptions({ timeout: 30 }, {})).timeoutMs).toBe(30_000)
+    expect((await toBrowserOptions({ timeout: 30 }, {})).timeoutMs).toBe(30_000)
   })
+})
+
+describe('toListenerOptions()', () => {
+  const redirect = new URL('http://127.0.0.1:8484/callback')
+
+  it('the listener by default, with the browser options', async () => {
+    expect(await toListenerOptions({}, redirect, testCtx())).toEqual({
+      browser: { kind: 'system' },
+      timeoutMs: 300_000,
+      receipt: 'listener',
+    })
+  })
+
+  it('--paste on a terminal, --remote anywhere', async () => {
+    expect(
+      (await toListenerOptions({ paste: true }, redirect, testCtx({ stdinIsTTY: true }))).receipt,
+    ).toBe('paste')
+    expect((await toListenerOptions({ remote: true }, redirect, testCtx())).receipt).toBe('remote')
+  })
+
+  it('--paste without a terminal on stdin is a usage error naming the other legs (docs/security.md CI-2)', async () => {
+    const error = await rejection(toListenerOptions({ paste: true }, redirect, testCtx()))
+    expect({ code: error.code, message: error.message, hint: error.hint }).toEqual({
+      code: 'usage_error',
+      message: '--paste asks for the callback URL on a terminal, and stdin is not one',
+      hint: 'use pkce authorize, then pkce exchange --callback-url, or login --remote with the URL on stdin',
+    })
+  })
+
+  it.each(['paste', 'remote'] as const)(
+    '--%s with port 0 is a usage error: no listener picks a port',
+    async (receipt) => {
+      const error = await rejection(
+        toListenerOptions(
+          { [receipt]: true },
+          new URL('http://127.0.0.1:0/callback'),
+          testCtx({ stdinIsTTY: true }),
+        ),
+      )
+      expect(error.message).toBe(`--${receipt} needs a fixed port in the redirect URI, not 0`)
+    },
+  )
 })
 
 describe('addListenerOptions()', () => {
