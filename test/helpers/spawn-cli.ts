@@ -27,6 +27,8 @@ export interface StartCliOptions {
   nodeArgs?: string[]
   /** Written to stdin, which is then closed. Without it stdin is closed at once. */
   stdin?: string
+  /** Leave stdin open for the test to write to (`child.stdin`) while the CLI runs. */
+  keepStdinOpen?: boolean
   /** SIGKILL after this long; 20 s by default. */
   timeoutMs?: number
 }
@@ -75,7 +77,7 @@ export function startCli(args: string[], options: StartCliOptions = {}): CliProc
     notify()
   })
   child.stdin.on('error', () => undefined)
-  child.stdin.end(options.stdin)
+  if (options.keepStdinOpen !== true) child.stdin.end(options.stdin)
 
   let timedOut = false
   const timer = setTimeout(() => {
