@@ -14,13 +14,18 @@ export interface DriveOptions {
   ca?: string
   /** Requests made before giving up, the callback included. Default 20. */
   maxHops?: number
+  /**
+   * Stop at the redirect to the callback and return its URL without calling it, as a browser on
+   * another machine would leave it in its address bar (the split flow: `authorize`, `exchange`).
+   */
+  stopAtCallback?: boolean
   signal?: AbortSignal
 }
 
 export interface CallbackResult {
   /** The loopback callback URL the authorization server redirected to, query included. */
   callbackUrl: string
-  /** Status and body of the callback request itself. */
+  /** Status and body of the callback request itself (0 and empty with `stopAtCallback`). */
   status: number
   body: string
 }
@@ -58,6 +63,7 @@ export async function driveAuthorization(
     for (let hop = 1; hop <= maxHops; hop++) {
       if (step.url.origin !== authorizationServer) {
         assertLoopbackCallback(step.url)
+        if (opts.stopAtCallback === true) return { callbackUrl: step.url.href, status: 0, body: '' }
         const response = await send(step).catch((cause: unknown) => {
           throw new Error(`could not call the callback ${describe(step.url)}`, { cause })
         })
