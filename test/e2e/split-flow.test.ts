@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
@@ -305,6 +306,60 @@ describe('pkce relay: the browser half on another machine', () => {
     const run = await cli.done
     expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 })
     expect(jsonOf(run)).toMatchObject({ ok: true, tokens: { token_type: 'Bearer' } })
+  })
+
+  it('login --paste on a terminal (a pseudo-terminal from script(1)): the prompt, then the pasted URL finishes the flow', async () => {
+    const port = await freePort()
+    const command = [
+      process.execPath,
+      BIN,
+      'login',
+      '--issuer',
+      tenant.sandbox.issuer,
+      '--client-id',
+      DEFAULT_CLIENT_IDS.public,
+      '--port',
+      String(port),
+      '--paste',
+      '--no-browser',
+      '--print',
+      'id_token',
+    ]
+      .map((word) => `'${word}'`)
+      .join(' ')
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: { ...process.env, ...tenant.env, NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let screen = ''
+    const seen = (pattern: RegExp): Promise<RegExpExecArray> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no ${String(pattern)} in:\n${screen}`)),
+          20_000,
+        )
+        const check = (): void => {
+          const match = pattern.exec(screen)
+          if (match === null) return
+          clearTimeout(timer)
+          child.stdout.off('data', onData)
+          resolve(match)
+        }
+        const onData = (chunk: Buffer): void => {
+          screen += chunk.toString()
+          check()
+        }
+        child.stdout.on('data', onData)
+        check()
+      })
+    const [, url] = await seen(/(https:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)/u)
+    await seen(/Paste the callback URL: /u)
+    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()))
+    child.stdin.write(`${await callbackFor(url ?? '')}\r`)
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(code).toBe(0)
+    expect(screen).toContain('After signing in, the browser will fail to load the page it lands on: that is expected.')
+    expect(screen).toMatch(/\beyJ[\w-]+\.[\w-]+\.[\w-]+/u)
   })
 
   it('login --paste without a terminal is exit 2 naming the other legs, before any request', async () => {
