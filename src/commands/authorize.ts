@@ -73,14 +73,20 @@ export async function runAuthorize(
           ? null
           : {
               alg: dpop.key.alg,
-              jwk: opts.dpop?.key ?? { ...(await exportJWK(dpop.key.privateKey)), alg: dpop.key.alg },
+              jwk: opts.dpop?.key ?? {
+                ...(await exportJWK(dpop.key.privateKey)),
+                alg: dpop.key.alg,
+              },
             },
       created_at: ctx.now().toISOString(),
     }
     ctx.secrets.add(state.dpop?.jwk.d)
     const stateFile = await writeStateFile(opts.stateFile, state, ctx)
     ctx.reporter.notice('Open this URL to sign in:', authorization.url.href)
-    ctx.reporter.notice('Or, on a machine with a browser, run:', relayCommand(authorization, redirectUri))
+    ctx.reporter.notice(
+      'Or, on a machine with a browser, run:',
+      relayCommand(authorization, redirectUri),
+    )
     ctx.reporter.notice(
       'Then finish here, pasting the callback URL:',
       `pkce exchange --state-file ${shellWord(stateFile)} --callback-url -`,

@@ -13,8 +13,7 @@ import { assertOnTokens } from './token-assertions.js'
 
 /** Where the code comes from: a callback URL checked against the stored request, or a bare code. */
 export type CodeSource =
-  | { kind: 'callback'; url: URL; state: string }
-  | { kind: 'code'; code: string }
+  { kind: 'callback'; url: URL; state: string } | { kind: 'code'; code: string }
 
 export interface ExchangeOptions {
   target: Target

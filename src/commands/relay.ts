@@ -33,7 +33,9 @@ export async function runRelay(opts: RelayOptions, ctx: Ctx): Promise<RelayResul
     } finally {
       stopWaiting()
     }
-    ctx.reporter.step('Callback received: paste the URL below into pkce exchange on the other machine')
+    ctx.reporter.step(
+      'Callback received: paste the URL below into pkce exchange on the other machine',
+    )
     await loopback.finish({
       ok: true,
       title: 'Handing the login back',

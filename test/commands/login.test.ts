@@ -43,7 +43,11 @@ describe('runLogin() with a MockAgent authorization server', () => {
       loginOptions({
         redirectUri: new URL('http://127.0.0.1:0/callback'),
         http: { ...DEFAULT_HTTP_SETTINGS, timeoutMs: 5000 },
-        listener: { browser: { kind: 'command', argv: ['stub'] }, timeoutMs: 5000, receipt: 'listener' },
+        listener: {
+          browser: { kind: 'command', argv: ['stub'] },
+          timeoutMs: 5000,
+          receipt: 'listener',
+        },
       }),
       ctx,
     )

@@ -162,7 +162,9 @@ describe('pkce authorize → browser elsewhere → pkce exchange', () => {
       '--json',
     ])
     expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 })
-    expect(jsonOf(run)).toMatchObject({ ok: true, par: { request_uri: expect.any(String) } })
+    const result = jsonOf(run) as { ok: boolean; par: { request_uri: string } }
+    expect(result.ok).toBe(true)
+    expect(result.par.request_uri).toMatch(/^urn:ietf:params:oauth:request_uri:/u)
   })
 
   it('DPoP: the private key is in the state file and nowhere else; exchange binds the token to it', async () => {
@@ -358,7 +360,9 @@ describe('pkce relay: the browser half on another machine', () => {
     child.stdin.write(`${await callbackFor(url ?? '')}\r`)
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
     expect(code).toBe(0)
-    expect(screen).toContain('After signing in, the browser will fail to load the page it lands on: that is expected.')
+    expect(screen).toContain(
+      'After signing in, the browser will fail to load the page it lands on: that is expected.',
+    )
     expect(screen).toMatch(/\beyJ[\w-]+\.[\w-]+\.[\w-]+/u)
   })
 

@@ -257,7 +257,11 @@ describe('toLoginOptions()', () => {
         showTokens: true,
         allowTlsVerificationDisabled: true,
       },
-      listener: { browser: { kind: 'command', argv: ['firefox', '--private'] }, timeoutMs: 60_000, receipt: 'listener' },
+      listener: {
+        browser: { kind: 'command', argv: ['firefox', '--private'] },
+        timeoutMs: 60_000,
+        receipt: 'listener',
+      },
       clockToleranceSeconds: 5,
       assertions: {
         claims: [
