@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises'
-import { rootCertificates } from 'node:tls'
-import type { Dispatcher } from 'undici'
+import { createSecureContext, rootCertificates } from 'node:tls'
+import type { SecureContext } from 'node:tls'
+import { setFlagsFromString } from 'node:v8'
+import type { buildConnector, Dispatcher } from 'undici'
 import type { Ctx } from '../context.js'
 import { CliError } from '../errors.js'
 import { createHttp } from '../net/http.js'
@@ -76,33 +78,104 @@ async function systemBundle(env: Ctx['env']): Promise<string[]> {
   return []
 }
 
+const PEM_BLOCK =
+  /-----BEGIN (?:TRUSTED )?CERTIFICATE-----[^-]*-----END (?:TRUSTED )?CERTIFICATE-----/gu
+
+/** A certificate's PEM block reduced to its base64 body, so the same certificate compares equal. */
+const certificateKey = (pem: string): string => pem.replace(/-----[^-]+-----|\s/gu, '')
+
 /**
- * TLS trust (security.md TL-1): Node's bundled roots, the system store, `NODE_EXTRA_CA_CERTS`
- * and `--ca-file`. Node 20 has no API for the system store, and an explicit `ca` replaces the
- * default list, so all four are given. Tests inject their own dispatcher instead.
+ * The certificates of `texts` that Node's bundled roots do not already hold, each once. A
+ * distribution's bundle is mostly Mozilla's list, which Node bundles too: parsing only what is
+ * new turns some 280 certificates into a few dozen.
  */
-async function dispatcherFor(settings: HttpSettings, ctx: Ctx): Promise<Dispatcher | undefined> {
-  if (ctx.dispatcher !== undefined) return ctx.dispatcher
-  const extra = ctx.env.NODE_EXTRA_CA_CERTS
-  const ca = [
-    ...rootCertificates,
-    ...(await systemBundle(ctx.env)),
-    ...(extra === undefined || extra === ''
-      ? []
-      : [await readTextFile(extra, 'NODE_EXTRA_CA_CERTS')]),
-    ...(settings.ca === undefined ? [] : [settings.ca]),
-  ]
-  const { Agent } = await import('undici')
-  return new Agent({ connect: { ca } })
+export function additionalCertificates(texts: readonly string[]): string[] {
+  const seen = new Set(rootCertificates.map(certificateKey))
+  const added: string[] = []
+  for (const text of texts) {
+    for (const pem of text.match(PEM_BLOCK) ?? []) {
+      const key = certificateKey(pem)
+      if (seen.has(key)) continue
+      seen.add(key)
+      added.push(pem)
+    }
+  }
+  return added
+}
+
+/**
+ * One TLS context holding the run's trust (security.md TL-1): Node's default store (its bundled
+ * roots and `NODE_EXTRA_CA_CERTS`, parsed once per process) plus `additional`. Adding to a copy of
+ * the default store parses only the additional certificates; where Node offers no way to add
+ * (its native context is not exposed), an explicit `ca` list replaces the default, so the bundled
+ * roots go in it too. Either way verification stays on, and a certificate left out fails closed.
+ */
+export function trustedContext(additional: readonly string[]): SecureContext {
+  const context = createSecureContext()
+  const native = (context as { context?: { addCACert?: unknown } }).context
+  if (typeof native?.addCACert === 'function') {
+    // One call each: a block OpenSSL cannot read would end the reading of a joined text there.
+    for (const pem of additional) (native.addCACert as (pem: string) => void).call(native, pem)
+    return context
+  }
+  return createSecureContext({ ca: [...rootCertificates, ...additional] })
+}
+
+/**
+ * What the run trusts beyond Node's bundled roots: the system store, `NODE_EXTRA_CA_CERTS` and
+ * `--ca-file`. Node 20 has no API for the system store, and an explicit `ca` would replace the
+ * default list, so all are read here; tests inject their own dispatcher instead.
+ */
+async function runTrust(settings: HttpSettings, env: Ctx['env']): Promise<SecureContext> {
+  const extra = env.NODE_EXTRA_CA_CERTS
+  return trustedContext(
+    additionalCertificates([
+      ...(await systemBundle(env)),
+      ...(extra === undefined || extra === ''
+        ? []
+        : [await readTextFile(extra, 'NODE_EXTRA_CA_CERTS')]),
+      ...(settings.ca === undefined ? [] : [settings.ca]),
+    ]),
+  )
+}
+
+/**
+ * The run's one dispatcher (keep-alive, one connection per origin reused): every TLS connection
+ * shares `secureContext()`, built before the first https request, so certificates are parsed
+ * once per run rather than once per connection; plain-http runs never read a trust store.
+ */
+async function systemDispatcher(
+  secureContext: () => SecureContext | undefined,
+): Promise<Dispatcher> {
+  // undici parses HTTP with llhttp built to WebAssembly, which V8 compiles with its baseline
+  // compiler and then again, in the background, with its optimising one: some 30 MB of peak
+  // memory and CPU time for a run that parses a handful of responses (issue 20). Baseline code
+  // is fast enough for that; the flag is read when the module is compiled, on first connect.
+  setFlagsFromString('--liftoff-only')
+  const { Agent, buildConnector } = await import('../net/undici.js')
+  const plain = buildConnector({})
+  let tls: buildConnector.connector | undefined
+  return new Agent({
+    connect: (options, callback) => {
+      if (options.protocol !== 'https:') return plain(options, callback)
+      const context = secureContext()
+      // Unreachable: createCommandHttp builds the context before any https request. Fail closed.
+      if (context === undefined) return callback(new Error('no TLS trust store was built'), null)
+      tls ??= buildConnector({ secureContext: context })
+      return tls(options, callback)
+    },
+  })
 }
 
 /** The command's `Http`: timeout, body cap, no redirects, and a redacted trace under `--verbose`. */
 export function createCommandHttp(settings: HttpSettings, ctx: Ctx): Http {
   let http: Promise<Http> | undefined
+  let trust: Promise<SecureContext> | undefined
+  let context: SecureContext | undefined
   const build = async (): Promise<Http> => {
     checkTlsEnvironment(settings, ctx)
     return createHttp({
-      dispatcher: await dispatcherFor(settings, ctx),
+      dispatcher: ctx.dispatcher ?? (await systemDispatcher(() => context)),
       timeoutMs: settings.timeoutMs,
       signal: ctx.signal,
       userAgent: `pkce/${ctx.version}`,
@@ -117,6 +190,11 @@ export function createCommandHttp(settings: HttpSettings, ctx: Ctx): Http {
   }
   return async (request) => {
     http ??= build()
-    return (await http)(request)
+    const send = await http
+    if (ctx.dispatcher === undefined && request.url.protocol === 'https:') {
+      trust ??= runTrust(settings, ctx.env)
+      context = await trust
+    }
+    return send(request)
   }
 }

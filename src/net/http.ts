@@ -25,7 +25,8 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304])
 export function createHttp(options: HttpOptions): Http {
   const limit = options.maxBodyBytes ?? MAX_BODY_BYTES
   return async (request: HttpRequest) => {
-    const { fetch } = await import('undici')
+    // undici's own Response: the global one would load Node's bundled copy of undici as well.
+    const { fetch, Response } = await import('./undici.js')
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': options.userAgent,
@@ -55,8 +56,8 @@ export function createHttp(options: HttpOptions): Http {
       const buffered = new Response(NULL_BODY_STATUS.has(response.status) ? null : body, {
         status: response.status,
         statusText: response.statusText,
-        headers: response.headers as unknown as Headers,
-      })
+        headers: response.headers,
+      }) as unknown as globalThis.Response
       options.trace?.response(request, buffered, body, performance.now() - started)
       return buffered
     } catch (error) {

@@ -1,25 +1,31 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer as createHttpServer } from 'node:http'
 import { createServer } from 'node:https'
 import type { Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { rootCertificates } from 'node:tls'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MockAgent } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCommandHttp, DEFAULT_HTTP_SETTINGS } from '../../src/commands/http-settings.js'
+import {
+  additionalCertificates,
+  createCommandHttp,
+  DEFAULT_HTTP_SETTINGS,
+} from '../../src/commands/http-settings.js'
 import { createSandboxCertificates } from '../../src/sandbox/ca.js'
 import { testCtx } from '../helpers/test-ctx.js'
 
 // A real HTTPS server with a throw-away CA: the command's Http must trust exactly what it is told.
 
 const certificates = createSandboxCertificates()
-let server: Server
+const servers: Server[] = []
 let url: URL
 let dir: string
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pkce-http-settings-'))
-  server = createServer(
+/** An HTTPS server on 127.0.0.1:0 with the throw-away CA's certificate; its URL. */
+async function serve(): Promise<URL> {
+  const server = createServer(
     { cert: certificates.cert, key: certificates.key },
     (_request, response) => {
       response.writeHead(200, { 'content-type': 'application/json' })
@@ -27,11 +33,19 @@ beforeAll(async () => {
     },
   )
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  url = new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}/`)
+  servers.push(server)
+  return new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}/`)
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pkce-http-settings-'))
+  url = await serve()
 })
 afterAll(async () => {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
+  for (const server of servers) {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
   await rm(dir, { recursive: true, force: true })
 })
 
@@ -82,6 +96,60 @@ describe('createCommandHttp(): TLS trust (security.md TL-1)', () => {
       exitCode: 2,
       message: `cannot read SSL_CERT_FILE ${path} (ENOENT)`,
     })
+  })
+})
+
+describe('createCommandHttp(): the trust store is built once per run, and only for TLS (issue 20)', () => {
+  it('the system bundle is read before the first https request only: later connections reuse it', async () => {
+    const bundle = join(dir, 'once.pem')
+    await writeFile(bundle, certificates.caCert)
+    const http = createCommandHttp(
+      DEFAULT_HTTP_SETTINGS,
+      testCtx({ env: { SSL_CERT_FILE: bundle } }),
+    )
+    expect((await http({ method: 'GET', url, stage: 'discovery' })).status).toBe(200)
+    await rm(bundle)
+    // Another origin is another connection: read again, the bundle would now be missing.
+    const other = await serve()
+    expect((await http({ method: 'GET', url: other, stage: 'jwks' })).status).toBe(200)
+  })
+
+  it('a plain-http run never reads it: an unreadable SSL_CERT_FILE does not matter', async () => {
+    const plain = createHttpServer((_request, response) => response.end('{}'))
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve))
+    try {
+      const http = createCommandHttp(
+        DEFAULT_HTTP_SETTINGS,
+        testCtx({ env: { SSL_CERT_FILE: join(dir, 'never-read.pem') } }),
+      )
+      const target = new URL(`http://127.0.0.1:${(plain.address() as AddressInfo).port}/`)
+      expect((await http({ method: 'GET', url: target, stage: 'discovery' })).status).toBe(200)
+    } finally {
+      plain.closeAllConnections()
+      await new Promise((resolve) => plain.close(resolve))
+    }
+  })
+})
+
+describe('additionalCertificates()', () => {
+  const first = rootCertificates[0]!
+  const second = rootCertificates[1]!
+
+  it("keeps only what Node's bundled roots lack, each certificate once, in order", () => {
+    const bundle = `# a distribution's bundle\n${first}\n${certificates.caCert}\n${second}\n`
+    expect(additionalCertificates([bundle, certificates.caCert])).toEqual([
+      certificates.caCert.trim(),
+    ])
+  })
+
+  it('compares certificates, not text: other line breaks are the same certificate', () => {
+    const rewrapped = first.replace(/\n/gu, '\r\n')
+    expect(additionalCertificates([rewrapped])).toEqual([])
+  })
+
+  it('nothing to add for an empty or certificate-less input', () => {
+    expect(additionalCertificates([])).toEqual([])
+    expect(additionalCertificates(['not a certificate'])).toEqual([])
   })
 })
 
