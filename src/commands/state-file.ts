@@ -47,23 +47,30 @@ export async function writeStateFile(
   state: FlowState,
   ctx: Ctx,
 ): Promise<string> {
-  const target = path ?? join(await mkdtemp(join(tmpdir(), 'pkce-flow-')), 'state.json')
-  const temporary = join(dirname(target), `.pkce-state-${ctx.random(8).join('')}.tmp`)
+  const privateDir = path === undefined ? await mkdtemp(join(tmpdir(), 'pkce-flow-')) : undefined
+  const target = path ?? join(privateDir ?? '', 'state.json')
+  const temporary = join(
+    dirname(target),
+    `.pkce-state-${Buffer.from(ctx.random(12)).toString('hex')}.tmp`,
+  )
+  let written = false
   try {
     await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
+    written = true
     // link() refuses an existing name, file or symlink alike: the exclusive, atomic step.
     await link(temporary, target)
   } catch (error) {
     const code = (error as { code?: string }).code ?? String(error)
+    if (privateDir !== undefined) await rm(privateDir, { recursive: true, force: true })
     throw new CliError(
       'usage_error',
-      code === 'EEXIST'
+      written && code === 'EEXIST'
         ? `the state file ${target} already exists; pkce never overwrites one`
         : `cannot write the state file ${target} (${code})`,
       { hint: 'pass --state-file <a new path>, or leave it out for a fresh private file' },
     )
   } finally {
-    await rm(temporary, { force: true })
+    if (written) await rm(temporary, { force: true })
   }
   return target
 }
@@ -116,6 +123,13 @@ export async function readStateFile(path: string, ctx: Ctx): Promise<FlowState> 
   if (!isPlainObject(parsed.client_auth) || typeof parsed.client_auth.method !== 'string')
     throw invalid(path, '"client_auth" is missing')
   if (!Array.isArray(parsed.parameters)) throw invalid(path, '"parameters" is missing')
+  const { dpop, par } = parsed
+  if (
+    dpop !== null &&
+    !(isPlainObject(dpop) && typeof dpop.alg === 'string' && isPlainObject(dpop.jwk))
+  )
+    throw invalid(path, '"dpop" is missing')
+  if (par !== null && !isPlainObject(par)) throw invalid(path, '"par" is missing')
   const state = parsed as unknown as FlowState
   ctx.secrets.add(state.dpop?.jwk.d)
   return state

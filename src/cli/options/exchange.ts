@@ -83,6 +83,8 @@ const TARGET_FLAGS: [keyof RawExchangeOptions, string][] = [
   ['issuer', '--issuer'],
   ['clientId', '--client-id'],
   ['clientSecretFile', '--client-secret-file'],
+  ['clientAuth', '--client-auth'],
+  ['dpop', '--dpop'],
   ['privateKeyFile', '--private-key-file'],
   ['redirectUri', '--redirect-uri'],
   ['port', '--port'],
@@ -100,6 +102,8 @@ async function fromStateFile(
   raw: RawExchangeOptions & { stateFile: string },
   ctx: Ctx,
 ): Promise<ExchangeOptions> {
+  // SO-1 first: a secret on argv is refused as such, whatever else is wrong.
+  if (raw.clientSecret !== undefined) await toClientAuth(raw, ctx)
   const given = TARGET_FLAGS.find(([name]) => raw[name] !== undefined)
   if (given !== undefined) {
     throw new CliError('usage_error', `--state-file holds the request already: drop ${given[1]}`)
@@ -116,6 +120,13 @@ async function fromStateFile(
   const { method, file } = state.client_auth
   if (method !== 'none' && file === undefined) {
     throw new CliError('usage_error', `the state file ${raw.stateFile} names no file for ${method}`)
+  }
+  if (file === '-' && raw.callbackUrl === '-') {
+    throw new CliError(
+      'usage_error',
+      'the client secret and the callback URL cannot both come from stdin',
+      { hint: 'pass the URL itself: --callback-url <url>' },
+    )
   }
   const auth = await toClientAuth(
     file === undefined

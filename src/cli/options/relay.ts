@@ -31,14 +31,22 @@ export async function toRelayOptions(
 ): Promise<RelayOptions> {
   const { checkedServerUrl } = await import('../../oauth/endpoint.js')
   const authorizationUrl = checkedServerUrl(url, 'the authorization URL')
-  const given = raw.redirectUri ?? authorizationUrl.searchParams.get('redirect_uri') ?? undefined
+  const inUrl = authorizationUrl.searchParams.get('redirect_uri') ?? undefined
+  if (inUrl !== undefined && raw.redirectUri !== undefined && raw.redirectUri !== inUrl) {
+    throw new CliError(
+      'usage_error',
+      `--redirect-uri ${raw.redirectUri} differs from the URL's redirect_uri ${inUrl}`,
+      { hint: 'drop --redirect-uri: the URL says where the browser will go' },
+    )
+  }
+  const given = inUrl ?? raw.redirectUri
   if (given === undefined) {
     throw new CliError('usage_error', 'the authorization URL has no redirect_uri', {
       hint: 'a pushed request keeps it on the server: pass --redirect-uri as pkce authorize printed',
     })
   }
   const redirectUri = await toRedirectUri({ redirectUri: given }, {})
-  if (redirectUri.port === '0' || redirectUri.port === '') {
+  if (redirectUri.port === '0') {
     throw new CliError('usage_error', `relay needs a fixed port in the redirect URI, not ${given}`)
   }
   return {

@@ -117,7 +117,25 @@ describe('toRelayOptions()', () => {
     )
   })
 
-  it.each(['http://127.0.0.1:0/callback', 'http://127.0.0.1/callback', 'http://localhost/cb'])(
+  it('a redirect URI without a port is port 80, a fixed one, as authorize accepts it (issue 12: relay refused what authorize printed)', async () => {
+    const options = await relayOptionsFor([directUrl('http://127.0.0.1/callback')])
+    expect(options.redirectUri.href).toBe('http://127.0.0.1/callback')
+  })
+
+  it("--redirect-uri that differs from the URL's own redirect_uri is refused (the listener would wait where the browser never goes)", async () => {
+    const error = await rejection(
+      relayOptionsFor([
+        directUrl('http://127.0.0.1:8484/callback'),
+        '--redirect-uri',
+        'http://127.0.0.1:9999/other',
+      ]),
+    )
+    expect(error.message).toBe(
+      "--redirect-uri http://127.0.0.1:9999/other differs from the URL's redirect_uri http://127.0.0.1:8484/callback",
+    )
+  })
+
+  it.each(['http://127.0.0.1:0/callback'])(
     'refuses %s: relay needs a fixed port to listen on',
     async (redirectUri) => {
       const error = await rejection(relayOptionsFor([directUrl(redirectUri)]))
