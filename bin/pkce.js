@@ -1,6 +1,31 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
-import { main, systemContext } from '../dist/main.js'
+import module from 'node:module'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 
+const argv = process.argv.slice(2)
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-process.exitCode = await main(process.argv.slice(2), await systemContext(version))
+
+// `pkce --version` answers before anything else loads (issue 20); commander prints the same line.
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  process.stdout.write(`${version}\n`)
+} else {
+  // Node 22.1+ keeps V8's compiled code between runs (a no-op on Node 20): in the user's own
+  // cache directory, not a shared temporary one, unless NODE_COMPILE_CACHE says otherwise.
+  module.enableCompileCache?.(process.env.NODE_COMPILE_CACHE || join(cacheHome(), 'pkce'))
+  // dist/ is bundled: `--debug` stack traces point into src/ through the source maps.
+  if (argv.includes('--debug') || process.env.PKCE_DEBUG === '1') {
+    process.setSourceMapsEnabled(true)
+  }
+  const { main, systemContext } = await import('../dist/main.js')
+  process.exitCode = await main(argv, await systemContext(version))
+}
+
+/** The per-user cache directory: XDG on Linux, Library/Caches on macOS, LOCALAPPDATA on Windows. */
+function cacheHome() {
+  const { env, platform } = process
+  if (platform === 'win32') return env.LOCALAPPDATA || join(homedir(), 'AppData', 'Local')
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Caches')
+  return env.XDG_CACHE_HOME || join(homedir(), '.cache')
+}

@@ -1,0 +1,47 @@
+// `npm run build`: bundles src/ into dist/ with esbuild (issue 20). One entry, dist/main.js, and
+// code splitting: every `await import()` in src/ becomes a chunk under dist/chunks/, so a command
+// loads only its own code and its dependencies' in a few files instead of hundreds. Source maps
+// sit beside each file; bin/pkce.js turns them on for `--debug` stack traces. Type checking is
+// `npm run typecheck` (tsc), which emits nothing.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const { engines } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'))
+const node = /(\d+\.\d+)/u.exec(engines.node)?.[1] ?? '20'
+
+// Not bundled: the sandbox's oidc-provider and the headless browser are optional dependencies,
+// loaded only by the commands that use them; `open` finds its own xdg-open script beside itself.
+const EXTERNAL = ['oidc-provider', 'playwright-core', 'open']
+
+const { outputFiles } = await build({
+  absWorkingDir: root,
+  entryPoints: ['src/main.ts'],
+  outdir: 'dist',
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: `node${node}`,
+  external: EXTERNAL,
+  // The CommonJS packages bundled (commander, undici) call require() for Node's built-ins.
+  banner: {
+    js: "import { createRequire as __pkceCreateRequire } from 'node:module'; const require = __pkceCreateRequire(import.meta.url);",
+  },
+  sourcemap: 'linked',
+  sourcesContent: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  write: false,
+})
+
+// Only a successful build replaces dist/, and nothing of an older build is left beside it.
+await rm(new URL('../dist', import.meta.url), { recursive: true, force: true })
+for (const file of outputFiles) {
+  await mkdir(dirname(file.path), { recursive: true })
+  await writeFile(file.path, file.contents)
+}
