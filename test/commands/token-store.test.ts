@@ -15,7 +15,8 @@ import {
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { build } from 'esbuild'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   cacheKey,
   deleteEntry,
@@ -614,7 +615,27 @@ describe('withLock: one refresh per entry at a time (FS-3)', () => {
 
 describe('eight parallel processes refresh once', () => {
   const WORKER = fileURLToPath(new URL('../helpers/token-store-worker.mjs', import.meta.url))
-  const BUILT = fileURLToPath(new URL('../../dist/commands/token-store.js', import.meta.url))
+  let bundle: string
+  let bundleDir: string
+
+  // Node 20 cannot load TypeScript, and dist/ is one bundle whose chunks are named by hash: the
+  // children get this module (and what it imports) bundled on its own.
+  beforeAll(async () => {
+    bundleDir = await mkdtemp(join(tmpdir(), 'pkce-store-bundle-'))
+    bundle = join(bundleDir, 'token-store.mjs')
+    await build({
+      entryPoints: [fileURLToPath(new URL('../../src/commands/token-store.ts', import.meta.url))],
+      outfile: bundle,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      logLevel: 'silent',
+    })
+  })
+
+  afterAll(async () => {
+    await rm(bundleDir, { recursive: true, force: true })
+  })
 
   interface WorkerRun {
     code: number | null
@@ -624,7 +645,7 @@ describe('eight parallel processes refresh once', () => {
 
   function worker(storeDir: string, workDir: string, startAt: number): Promise<WorkerRun> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [WORKER, storeDir, workDir, String(startAt)])
+      const child = spawn(process.execPath, [WORKER, bundle, storeDir, workDir, String(startAt)])
       let stdout = ''
       let stderr = ''
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -635,7 +656,6 @@ describe('eight parallel processes refresh once', () => {
   }
 
   async function race(store: TokenStore, workDir: string): Promise<WorkerRun[]> {
-    if (!existsSync(BUILT)) throw new Error('dist/ is missing: run `npm run build` first')
     await writeFile(join(workDir, 'counter'), '0\n')
     // A common start, well after the children have loaded, so they reach the lock together.
     const startAt = Date.now() + 2_000

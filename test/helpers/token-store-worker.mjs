@@ -1,8 +1,9 @@
 // One of the parallel runs in test/commands/token-store.test.ts: the body `pkce token` runs under
-// the entry's lock, with the refresh replaced by "count it and save a fresh entry". Uses the built
-// module (dist/), since Node 20 cannot load TypeScript.
+// the entry's lock, with the refresh replaced by "count it and save a fresh entry". Node 20 cannot
+// load TypeScript, so the test bundles src/commands/token-store.ts to JavaScript first and passes
+// its path.
 //
-//   node token-store-worker.mjs <store dir> <work dir> <start at, epoch ms>
+//   node token-store-worker.mjs <bundled module> <store dir> <work dir> <start at, epoch ms>
 //
 // Prints one JSON line: { source: "store" | "refresh", warnings }. The work dir holds `counter`
 // (the number of refreshes) and, while a run is inside the lock, `inside`: created with `wx`, so a
@@ -10,11 +11,12 @@
 import { open, readFile, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { pathToFileURL } from 'node:url'
 
+const [modulePath, storeDir, workDir, startAt] = process.argv.slice(2)
 const { cacheKey, entryFromTokens, isFresh, loadEntry, openStore, saveEntry, withLock } =
-  await import(new URL('../../dist/commands/token-store.js', import.meta.url).href)
+  await import(pathToFileURL(modulePath).href)
 
-const [storeDir, workDir, startAt] = process.argv.slice(2)
 const warnings = []
 const ctx = {
   env: { PKCE_CACHE_DIR: storeDir },
