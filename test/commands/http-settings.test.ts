@@ -111,7 +111,7 @@ describe('createCommandHttp(): the trust store is built once per run, and only f
     await rm(bundle)
     // Another origin is another connection: read again, the bundle would now be missing.
     const other = await serve()
-    expect((await http({ method: 'GET', url: other, stage: 'jwks' })).status).toBe(200)
+    expect((await http({ method: 'GET', url: other, stage: 'discovery' })).status).toBe(200)
   })
 
   it('a plain-http run never reads it: an unreadable SSL_CERT_FILE does not matter', async () => {
