@@ -1,8 +1,5 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
-import module from 'node:module'
-import { homedir } from 'node:os'
-import { join } from 'node:path'
 
 const argv = process.argv.slice(2)
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
@@ -13,7 +10,10 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
 } else {
   // Node 22.1+ keeps V8's compiled code between runs (a no-op on Node 20): in the user's own
   // cache directory, not a shared temporary one, unless NODE_COMPILE_CACHE says otherwise.
-  module.enableCompileCache?.(process.env.NODE_COMPILE_CACHE || join(cacheHome(), 'pkce'))
+  const { default: module } = await import('node:module')
+  if (module.enableCompileCache !== undefined) {
+    module.enableCompileCache(process.env.NODE_COMPILE_CACHE || (await cacheDirectory()))
+  }
   // dist/ is bundled: `--debug` stack traces point into src/ through the source maps.
   if (argv.includes('--debug') || process.env.PKCE_DEBUG === '1') {
     process.setSourceMapsEnabled(true)
@@ -22,10 +22,14 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   process.exitCode = await main(argv, await systemContext(version))
 }
 
-/** The per-user cache directory: XDG on Linux, Library/Caches on macOS, LOCALAPPDATA on Windows. */
-function cacheHome() {
+/** `pkce` in the per-user cache directory: XDG on Linux, Library/Caches on macOS, LOCALAPPDATA. */
+async function cacheDirectory() {
+  const { homedir } = await import('node:os')
+  const { join } = await import('node:path')
   const { env, platform } = process
-  if (platform === 'win32') return env.LOCALAPPDATA || join(homedir(), 'AppData', 'Local')
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Caches')
-  return env.XDG_CACHE_HOME || join(homedir(), '.cache')
+  if (platform === 'win32') {
+    return join(env.LOCALAPPDATA || join(homedir(), 'AppData', 'Local'), 'pkce', 'Cache')
+  }
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Caches', 'pkce')
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pkce')
 }
