@@ -15,6 +15,8 @@ export interface Ctx {
   random: (bytes: number) => Uint8Array
   env: Readonly<Record<string, string | undefined>>
   platform: NodeJS.Platform
+  /** This process, and whether another is still running: for the owners of lock files (FS-3). */
+  processes: { pid: number; isAlive(pid: number): boolean }
   signal: AbortSignal
   secrets: Redactor
   reporter: Reporter

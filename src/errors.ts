@@ -28,6 +28,8 @@ export const ERROR_EXIT = {
   par_error: EXIT.oauth,
   token_error: EXIT.oauth,
   dpop_nonce_loop: EXIT.oauth,
+  userinfo_error: EXIT.oauth,
+  revocation_error: EXIT.oauth,
 
   metadata_invalid: EXIT.protocol,
   metadata_issuer_mismatch: EXIT.protocol,
@@ -58,6 +60,12 @@ export const ERROR_EXIT = {
   dpop_nonce_invalid: EXIT.protocol,
   dpop_downgrade: EXIT.protocol,
 
+  userinfo_unsupported: EXIT.protocol,
+  userinfo_invalid: EXIT.protocol,
+  userinfo_sub_mismatch: EXIT.protocol,
+  revocation_unsupported: EXIT.protocol,
+  revocation_invalid: EXIT.protocol,
+
   id_token_malformed: EXIT.protocol,
   id_token_unsupported_header: EXIT.protocol,
   id_token_typ_invalid: EXIT.protocol,
@@ -73,6 +81,7 @@ export const ERROR_EXIT = {
   access_token_invalid: EXIT.protocol,
   assertion_failed: EXIT.protocol,
   token_invalid: EXIT.protocol,
+  token_unavailable: EXIT.protocol,
 
   token_malformed: EXIT.protocol,
   token_too_large: EXIT.protocol,
@@ -89,7 +98,16 @@ export const ERROR_EXIT = {
 export type ErrorCode = keyof typeof ERROR_EXIT
 
 /** Where in the flow an error happened; shown as `stage` in `--json`. */
-export type Stage = 'discovery' | 'par' | 'authorize' | 'callback' | 'token' | 'validate' | 'decode'
+export type Stage =
+  | 'discovery'
+  | 'par'
+  | 'authorize'
+  | 'callback'
+  | 'token'
+  | 'validate'
+  | 'decode'
+  | 'userinfo'
+  | 'revocation'
 
 export interface OAuthErrorFields {
   error: string
@@ -135,4 +153,20 @@ export class CliError extends Error {
 
 export function isCliError(value: unknown): value is CliError {
   return value instanceof CliError
+}
+
+/**
+ * The same failure with a hint for where it happened: `invalid_grant` means a spent code at the
+ * exchange, and a revoked or rotated refresh token at a refresh.
+ */
+export function withHint(error: CliError, hint: string): CliError {
+  const hinted = new CliError(error.code, error.message, {
+    hint,
+    stage: error.stage,
+    oauth: error.oauth,
+    status: error.status,
+    cause: error.cause,
+  })
+  Object.assign(hinted.details, error.details)
+  return hinted
 }

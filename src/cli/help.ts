@@ -88,3 +88,17 @@ Examples:
 The config file (--config) is JSON with optional "users", "clients", "audiences" and
 "organizations" arrays; sections it omits keep the defaults shown in the ready output.
 `
+
+export const TOKEN_EXAMPLES = `
+Examples:
+  # Once: sign in and keep the tokens (offline_access lets pkce token renew them)
+  $ pkce login --domain acme.eu.auth0.com --client-id abc123 --audience https://api.acme.test/ \\
+      --scope "openid offline_access" --save
+
+  # Every time after: a valid access token, refreshed when it is about to expire
+  $ curl -H "Authorization: Bearer $(pkce token --domain acme.eu.auth0.com --client-id abc123 \\
+      --audience https://api.acme.test/ --scope "openid offline_access")" https://api.acme.test/orders
+
+  # What is stored (never a token)
+  $ pkce token --list
+`

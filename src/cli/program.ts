@@ -11,10 +11,13 @@ import {
   LOGIN_EXAMPLES,
   PAR_EXAMPLES,
   SANDBOX_HELP,
+  TOKEN_EXAMPLES,
 } from './help.js'
 import type { RawAuthorizeOptions, RawLoginOptions } from './options/flow.js'
 import type { RawExchangeOptions } from './options/exchange.js'
+import type { RawRefreshOptions } from './options/refresh.js'
 import type { RawRelayOptions } from './options/relay.js'
+import type { RawTokenOptions } from './options/store.js'
 import type { RawOutputOptions } from './options/output.js'
 import type { RawSandboxOptions, RawSandboxUserOptions } from './options/sandbox.js'
 
@@ -176,6 +179,57 @@ function commandSpecs(ctx: Ctx): CommandSpec[] {
             else ctx.io.out(`${result.callback_url}\n`)
           }),
         )
+      },
+    },
+    {
+      usage: 'refresh',
+      description:
+        'use a refresh token (RFC 6749 §6): the new tokens, validated as login does, and what changed',
+      summary: 'refresh tokens and show what changed',
+      async define(command, action) {
+        const { addRefreshOptions } = await import('./options/refresh.js')
+        addRefreshOptions(command).action(
+          action<RawRefreshOptions>('refresh', async (raw) => {
+            const { toRefreshOptions } = await import('./options/refresh.js')
+            const { toTokenOutput } = await import('./options/output.js')
+            const { runRefresh } = await import('../commands/refresh.js')
+            const { renderLogin } = await import('../commands/login-render.js')
+            const { printTokens } = await import('../commands/token-output.js')
+            const result = await runRefresh(await toRefreshOptions(raw, ctx), ctx)
+            printTokens(result, toTokenOutput(raw), ctx, (r, options) =>
+              renderLogin(r, ctx.io, { ...options, verdict: 'refresh succeeded' }),
+            )
+          }),
+        )
+      },
+    },
+    {
+      usage: 'token',
+      description:
+        'print a valid access token: from the token store, else refreshed (never a browser)',
+      summary: 'a valid access token for curl, from the store',
+      async define(command, action) {
+        const { addTokenOptions } = await import('./options/store.js')
+        addTokenOptions(command)
+          .addHelpText('after', TOKEN_EXAMPLES)
+          .action(
+            action<RawTokenOptions & RawOutputOptions>('token', async (raw) => {
+              const { runToken, runTokenList, renderTokenList } =
+                await import('../commands/token.js')
+              if (raw.list === true) {
+                const entries = await runTokenList(ctx)
+                if (raw.json === true) writeJson(ctx.io, { ok: true, entries })
+                else renderTokenList(entries, ctx.io, ctx.now())
+                return
+              }
+              const { toTokenOptions } = await import('./options/store.js')
+              const result = await runToken(await toTokenOptions(raw, ctx), ctx)
+              const { maskForGitHubActions } = await import('../commands/token-output.js')
+              maskForGitHubActions([result.access_token], ctx)
+              if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
+              else ctx.io.out(`${result.access_token}\n`)
+            }),
+          )
       },
     },
     {

@@ -85,6 +85,7 @@ export async function runDemo(opts: DemoOptions, ctx: Ctx): Promise<DemoResult> 
         listener: { browser, timeoutMs: opts.timeoutMs, receipt: 'listener' },
         clockToleranceSeconds: 60,
         assertions: NO_ASSERTIONS,
+        save: false,
       },
       ctx,
     )

@@ -45,8 +45,8 @@ export interface ValidatedTokens {
 
 /** What the tokens are checked against. */
 export interface TokenExpectations {
-  /** The nonce sent; `undefined` when none was (or on a refresh, OIDC Core §12.2). */
-  nonce: string | undefined
+  /** The nonce sent; `undefined` when none was; `null` on a refresh (OIDC Core §12.2). */
+  nonce: string | undefined | null
   /** The `aud` a JWT access token must carry (`--audience`). */
   audience: string | undefined
   maxAgeSeconds: number | undefined
@@ -68,9 +68,26 @@ export async function exchangeCode(
   flow: Flow,
   ctx: Ctx,
 ): Promise<ValidatedTokens> {
-  const { as, target } = context
-  ctx.reporter.step(`Exchanging the code at ${as.token_endpoint}`)
+  ctx.reporter.step(`Exchanging the code at ${context.as.token_endpoint}`)
   const form = authorizationCodeGrant(grant.code, grant.redirectUri, grant.codeVerifier)
+  const tokens = await requestTokens(form, wantsIdToken(grant.scope), context, flow, ctx)
+  return validateTokens(tokens, context, flow, ctx)
+}
+
+/**
+ * One token request — any grant — with the flow's client authentication and DPoP proof (and the
+ * one `use_dpop_nonce` retry), processed: the response's rules, its warnings, and the new refresh
+ * token registered as a secret.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
+ */
+export async function requestTokens(
+  form: URLSearchParams,
+  idTokenRequired: boolean,
+  context: { as: AuthorizationServer; target: Target },
+  flow: Flow,
+  ctx: Ctx,
+): Promise<TokenResponse> {
+  const { as, target } = context
   const response = await flow.post(new URL(as.token_endpoint), 'token', async (headers) =>
     tokenRequest(
       as,
@@ -81,7 +98,7 @@ export async function exchangeCode(
     ),
   )
   const processed = await processTokenResponse(response, {
-    idToken: wantsIdToken(grant.scope),
+    idToken: idTokenRequired,
   }).catch((error: unknown) => {
     // TK-2: a missing ID token is a failed check of its own, last in the report.
     if (isCliError(error) && error.code === 'id_token_missing') {
@@ -92,7 +109,7 @@ export async function exchangeCode(
   for (const warning of processed.warnings) flow.warn(warning.code, warning.message)
   ctx.secrets.add(processed.tokens.refresh_token)
   flow.lap('token')
-  return validateTokens(processed.tokens, context, flow, ctx)
+  return processed.tokens
 }
 
 /**

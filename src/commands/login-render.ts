@@ -14,7 +14,7 @@ export type TokenReport = Pick<
 export function renderLogin(
   result: TokenReport,
   io: IO,
-  options: { showTokens: boolean; now: Date },
+  options: { showTokens: boolean; now: Date; verdict?: string },
 ): void {
   const c = io.color.out
   const token = (value: string): string => (options.showTokens ? value : abbreviateToken(value))
@@ -70,6 +70,6 @@ export function renderLogin(
   out += `  ${Object.entries(result.timings_ms)
     .map(([name, ms]) => `${name} ${ms} ms`)
     .join(' · ')}\n`
-  out += `\n${c.green.bold('✓ login succeeded')}: every check passed\n`
+  out += `\n${c.green.bold(`✓ ${options.verdict ?? 'login succeeded'}`)}: every check passed\n`
   io.out(out)
 }

@@ -1,3 +1,4 @@
+import type { JWK } from 'jose'
 import type { Ctx } from '../context.js'
 import type { Check } from '../jwt/verify.js'
 import type { Loopback } from '../net/loopback.js'
@@ -22,6 +23,8 @@ export interface LoginOptions extends AuthorizeOptions {
   listener: ListenerOptions
   clockToleranceSeconds: number
   assertions: Assertions
+  /** `--save`: keep the tokens (and a DPoP key) in the token store for `pkce token`. */
+  save: boolean
 }
 
 export interface LoginResult {
@@ -58,7 +61,8 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
   try {
     const as = await discoverServer(target.issuer, flow, ctx)
     const pushing = usesPar(request.par, as, ctx)
-    await setupDpop(opts.dpop, as, flow, ctx)
+    // A saved DPoP-bound token needs its key later: only then is the key made extractable.
+    await setupDpop(opts.dpop, as, flow, ctx, opts.save)
     const { receipt } = opts.listener
     if (receipt === 'listener') {
       loopback = await startListener(opts.redirectUri, ctx)
@@ -109,6 +113,12 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
     )
     assertOnTokens(opts.assertions, validated, flow, ctx)
     flow.lap('validate')
+    if (opts.save) {
+      const { cacheKey } = await import('./token-store.js')
+      const { saveTokens, storeKeyFor } = await import('./token.js')
+      const key = cacheKey(storeKeyFor(target, request, flow.dpop !== undefined))
+      await saveTokens(key, validated, await storedDpopKey(flow), ctx)
+    }
     await loopback?.finish({
       ok: true,
       title: 'Signed in',
@@ -152,4 +162,12 @@ function remoteSessionHint(redirectUri: URL, ctx: Ctx): void {
   ctx.reporter.step(
     `This looks like an SSH session: on the machine with the browser run ssh -L ${port}:127.0.0.1:${port} <this host> first, or run again with --paste`,
   )
+}
+
+/** The DPoP key as the store keeps it, when the run has one (made extractable for `--save`). */
+async function storedDpopKey(flow: Flow): Promise<{ alg: string; jwk: JWK } | undefined> {
+  if (flow.dpop === undefined) return undefined
+  const { exportJWK } = await import('jose')
+  const { alg, privateKey } = flow.dpop.key
+  return { alg, jwk: { ...(await exportJWK(privateKey)), alg } }
 }

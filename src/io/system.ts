@@ -33,6 +33,18 @@ export async function systemContext(version: string): Promise<Ctx> {
     random: (bytes) => crypto.getRandomValues(new Uint8Array(bytes)),
     env,
     platform: process.platform,
+    processes: {
+      pid: process.pid,
+      isAlive: (pid) => {
+        try {
+          // Signal 0 checks existence only; EPERM means it exists under another user.
+          process.kill(pid, 0)
+          return true
+        } catch (error) {
+          return (error as { code?: string }).code === 'EPERM'
+        }
+      },
+    },
     signal: controller.signal,
     secrets,
     reporter: createReporter(io, secrets),

@@ -7,8 +7,11 @@ import type { CheckList, JwksSource } from './verify.js'
 export interface IdTokenExpectations {
   issuer: string
   clientId: string
-  /** The nonce sent; `undefined` when none was, so a token carrying one is rejected (SN-4). */
-  nonce: string | undefined
+  /**
+   * The nonce sent; `undefined` when none was, so a token carrying one is rejected (SN-4); `null`
+   * on a refresh, where there is nothing to compare (OIDC Core §12.2).
+   */
+  nonce: string | undefined | null
   algorithms: string[]
   keys: JwksSource
   now: Date
@@ -96,7 +99,9 @@ export async function validateIdToken(
     list.fail('sub', 'sub must be a non-empty string of at most 255 characters')
   }
   list.pass('sub', `present (${excerpt(payload.sub, 80)})`)
-  if (expect.nonce === undefined) {
+  if (expect.nonce === null) {
+    // OIDC Core §12.2: a refreshed ID token repeats the original nonce, if any: nothing to check.
+  } else if (expect.nonce === undefined) {
     if (payload.nonce !== undefined)
       list.fail('nonce', 'the ID token carries a nonce although none was sent')
   } else if (payload.nonce !== expect.nonce) {

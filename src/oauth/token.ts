@@ -62,6 +62,17 @@ export function authorizationCodeGrant(
   })
 }
 
+/**
+ * The form of a refresh: the refresh token, and a narrower `scope` when asked for (never a wider
+ * one: RFC 6749 §6).
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+ */
+export function refreshTokenGrant(refreshToken: string, scope?: string): URLSearchParams {
+  const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken })
+  if (scope !== undefined) form.set('scope', scope)
+  return form
+}
+
 /** An RFC 6749 §5.2 error body, or a 401 with `WWW-Authenticate`, as exit 3. */
 export async function tokenErrorFrom(response: Response): Promise<CliError | undefined> {
   if (response.status < 400) return undefined

@@ -48,6 +48,7 @@ export function loginOptions(extra: Partial<LoginOptions> = {}): LoginOptions {
     listener: { browser: { kind: 'none' }, timeoutMs: 5000, receipt: 'listener' },
     clockToleranceSeconds: 60,
     assertions: NO_ASSERTIONS,
+    save: false,
     ...extra,
   }
 }

@@ -80,6 +80,7 @@ export function testCtx(options: TestCtxOptions = {}): TestCtx {
     random: (bytes) => Uint8Array.from({ length: bytes }, () => counter++ % 256),
     env: options.env ?? {},
     platform: 'linux',
+    processes: { pid: 4242, isAlive: () => false },
     signal: options.signal ?? new AbortController().signal,
     secrets,
     reporter,

@@ -11,7 +11,7 @@ export interface RawAssertionOptions {
   expectValidFor?: number
 }
 
-function parser<T>(parse: (text: string) => T): (text: string) => T {
+export function parser<T>(parse: (text: string) => T): (text: string) => T {
   return (text) => {
     try {
       return parse(text)

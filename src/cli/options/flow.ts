@@ -21,6 +21,8 @@ import type { RawListenerOptions, RawRedirectOptions } from './listener.js'
 import { addTokenOutputOptions } from './output.js'
 import type { RawTokenOutputOptions } from './output.js'
 import { addParOption, addRequestOptions, toAuthorizationRequest } from './request.js'
+import { addSaveOption } from './store.js'
+import type { RawSaveOptions } from './store.js'
 import type { RawRequestOptions } from './request.js'
 import { addTargetOptions, toClient, toIssuer } from './target.js'
 import type { RawTargetOptions } from './target.js'
@@ -39,16 +41,23 @@ export interface RawAuthorizeOptions
     RawTokenOutputOptions {}
 
 export interface RawLoginOptions
-  extends RawAuthorizeOptions, RawListenerOptions, RawValidationOptions, RawAssertionOptions {}
+  extends
+    RawAuthorizeOptions,
+    RawListenerOptions,
+    RawValidationOptions,
+    RawAssertionOptions,
+    RawSaveOptions {}
 
 /** Every flag of a command that runs the flow. */
 export function addFlowOptions(command: Command): Command {
-  return addTokenOutputOptions(
-    addValidationOptions(
-      addListenerOptions(
-        addAssertionOptions(
-          addHttpOptions(
-            addDpopOptions(addRequestOptions(addClientAuthOptions(addTargetOptions(command)))),
+  return addSaveOption(
+    addTokenOutputOptions(
+      addValidationOptions(
+        addListenerOptions(
+          addAssertionOptions(
+            addHttpOptions(
+              addDpopOptions(addRequestOptions(addClientAuthOptions(addTargetOptions(command)))),
+            ),
           ),
         ),
       ),
@@ -104,5 +113,6 @@ export async function toLoginOptions(raw: RawLoginOptions, ctx: Ctx): Promise<Lo
     listener: await toListenerOptions(raw, authorize.redirectUri, ctx),
     clockToleranceSeconds: toClockToleranceSeconds(raw),
     assertions: toAssertions(raw),
+    save: raw.save === true,
   }
 }

@@ -45,16 +45,24 @@ export function audienceOption(): Option {
 }
 
 /**
+ * `--scope`: the scopes asked for. A refresh asks for the original grant's unless told otherwise
+ * (RFC 6749 §6), so its default is named, not a value.
+ */
+export function scopeOption(defaultScope: string = DEFAULT_SCOPE): Option {
+  return new Option(
+    '--scope <scope>',
+    withDefault('space-separated scopes; add offline_access for a refresh token', defaultScope),
+  )
+}
+
+/**
  * The request fields a token is checked against (`--scope`, `--audience`, `--max-age`, `--nonce`):
  * `exchange --code` takes these alone, since the request was made elsewhere.
  */
 export function addExpectedRequestOptions(command: Command): Command {
   return command
     .addOption(audienceOption())
-    .option(
-      '--scope <scope>',
-      withDefault('space-separated scopes; add offline_access for a refresh token', DEFAULT_SCOPE),
-    )
+    .addOption(scopeOption())
     .option(
       '--max-age <seconds>',
       'maximum authentication age; auth_time is then checked',

@@ -107,6 +107,7 @@ const FLOW_FLAGS = [
   '--clock-tolerance',
   '--show-tokens',
   '--print',
+  '--save',
 ]
 
 function duplicates(longs: (string | undefined)[]): (string | undefined)[] {
@@ -270,6 +271,7 @@ describe('toLoginOptions()', () => {
         scopes: ['read:orders'],
         validForSeconds: 300,
       },
+      save: false,
     }
     const options = await toLoginOptions(raw, ctx)
     expect(options).toStrictEqual(expected)
@@ -318,6 +320,7 @@ describe('toLoginOptions()', () => {
       listener: { browser: { kind: 'system' }, timeoutMs: 300_000, receipt: 'listener' },
       clockToleranceSeconds: 60,
       assertions: { claims: [], scopes: [], validForSeconds: undefined },
+      save: false,
     })
     expect(ctx.events).toEqual([])
   })

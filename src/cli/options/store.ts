@@ -1,0 +1,88 @@
+import type { Command } from 'commander'
+import type { Ctx } from '../../context.js'
+import type { TokenOptions } from '../../commands/token.js'
+import { addClientAuthOptions } from './client-auth.js'
+import { addDpopOptions, toDpopOptions } from './dpop.js'
+import type { RawDpopOptions } from './dpop.js'
+import { addHttpOptions, toHttpSettings } from './http.js'
+import type { RawHttpOptions } from './http.js'
+import { addRequestOptions, toAuthorizationRequest } from './request.js'
+import type { RawRequestOptions } from './request.js'
+import { addTargetOptions, toClient, toIssuer } from './target.js'
+import type { RawTargetOptions } from './target.js'
+import { addValidationOptions, toClockToleranceSeconds } from './validation.js'
+import type { RawValidationOptions } from './validation.js'
+import { parseDuration } from '../../commands/assertions.js'
+import { parser } from './assertions.js'
+import { withDefault } from './values.js'
+
+// The token store: `--save` on the commands that obtain tokens, and `pkce token`'s own flags.
+
+const DEFAULT_MIN_VALID_SECONDS = 60
+
+export interface RawSaveOptions {
+  save?: boolean
+}
+
+export interface RawTokenCommandOptions {
+  minValid?: number
+  forceRefresh?: boolean
+  list?: boolean
+}
+
+export function addSaveOption(command: Command): Command {
+  return command.option(
+    '--save',
+    'keep the tokens in the token store (0600, ~/.cache/pkce/tokens) for pkce token',
+  )
+}
+
+export function addTokenCommandOptions(command: Command): Command {
+  return command
+    .option(
+      '--min-valid <duration>',
+      withDefault('refresh unless the stored token is valid this long: 90s, 5m, 1h', '60s'),
+      parser(parseDuration),
+    )
+    .option('--force-refresh', 'refresh even when the stored token is still valid')
+    .option('--list', 'list the stored entries (never a token)')
+}
+
+export function toMinValidSeconds(raw: RawTokenCommandOptions): number {
+  return raw.minValid ?? DEFAULT_MIN_VALID_SECONDS
+}
+
+export interface RawTokenOptions
+  extends
+    RawTargetOptions,
+    RawRequestOptions,
+    RawDpopOptions,
+    RawHttpOptions,
+    RawValidationOptions,
+    RawTokenCommandOptions {}
+
+/** `pkce token`: login's target and request flags (they make the cache key) and the store's. */
+export function addTokenOptions(command: Command): Command {
+  return addTokenCommandOptions(
+    addValidationOptions(
+      addHttpOptions(
+        addDpopOptions(addRequestOptions(addClientAuthOptions(addTargetOptions(command)))),
+      ),
+    ),
+  )
+}
+
+export async function toTokenOptions(raw: RawTokenOptions, ctx: Ctx): Promise<TokenOptions> {
+  const issuer = await toIssuer(raw)
+  const request = await toAuthorizationRequest(raw, ctx)
+  const client = await toClient(raw, ctx)
+  return {
+    target: { issuer, client },
+    request,
+    dpop: await toDpopOptions(raw, ctx),
+    http: await toHttpSettings(raw, false),
+    clockToleranceSeconds: toClockToleranceSeconds(raw),
+    minValidSeconds: toMinValidSeconds(raw),
+    forceRefresh: raw.forceRefresh === true,
+  }
+}

@@ -1,0 +1,205 @@
+import type { Ctx } from '../context.js'
+import { CliError } from '../errors.js'
+import type { IO } from '../io/io.js'
+import { sanitize } from '../sanitize.js'
+import type { TokenResponse } from '../oauth/token.js'
+import type { AuthorizationRequest, Target } from './authorize-step.js'
+import type { ValidatedTokens } from './exchange-step.js'
+import type { DpopOptions } from './flow.js'
+import type { HttpSettings } from './http-settings.js'
+import { NO_ASSERTIONS } from './assertions.js'
+import type { CacheKey, StoreEntry, StoreListing, TokenStore } from './token-store.js'
+
+/** What makes two stored tokens different: the target and the request (issue 13's cache key). */
+export function storeKeyFor(target: Target, request: AuthorizationRequest, dpop: boolean) {
+  return {
+    issuer: target.issuer,
+    clientId: target.client.client_id,
+    ...(request.audience === undefined ? {} : { audience: request.audience }),
+    resources: request.resources,
+    scope: request.scope,
+    ...(request.organization === undefined ? {} : { organization: request.organization }),
+    dpop,
+    params: request.params,
+  }
+}
+
+function lockOptions(ctx: Ctx, http: HttpSettings) {
+  return {
+    isAlive: (pid: number) => ctx.processes.isAlive(pid),
+    pid: ctx.processes.pid,
+    signal: ctx.signal,
+    // A whole refresh (discovery, JWKS, token) may take a few requests' time: longer than one.
+    staleMs: http.timeoutMs * 4,
+    timeoutMs: http.timeoutMs * 4,
+  }
+}
+
+/**
+ * Keeps what a login, exchange or refresh obtained (`--save`): one 0600 entry per cache key, with
+ * the DPoP private key when the tokens are bound to one (docs/security.md SO-6, FS-3).
+ */
+export async function saveTokens(
+  key: CacheKey,
+  validated: ValidatedTokens,
+  dpopJwk: StoreEntry['dpop'] | undefined,
+  ctx: Ctx,
+): Promise<string> {
+  const { openStore, entryFromTokens, saveEntry } = await import('./token-store.js')
+  const store = await openStore(ctx)
+  const { tokens } = validated
+  const response: TokenResponse = {
+    access_token: tokens.access_token,
+    token_type: tokens.token_type,
+    ...(tokens.expires_in === null ? {} : { expires_in: tokens.expires_in }),
+    ...(tokens.refresh_token === null ? {} : { refresh_token: tokens.refresh_token }),
+    ...(tokens.id_token === null ? {} : { id_token: tokens.id_token }),
+    ...(tokens.scope === null ? {} : { scope: tokens.scope }),
+  }
+  const entry = entryFromTokens(key, response, ctx.now(), {
+    ...(validated.id_token === null ? {} : { id_token_claims: { ...validated.id_token.payload } }),
+    ...(dpopJwk === undefined ? {} : { dpop: dpopJwk }),
+  })
+  const path = await saveEntry(store, entry)
+  ctx.reporter.step(`Saved the tokens in the token store (${path})`)
+  return path
+}
+
+export interface TokenOptions {
+  target: Target
+  request: AuthorizationRequest
+  dpop: DpopOptions | undefined
+  http: HttpSettings
+  clockToleranceSeconds: number
+  /** A stored token must stay valid at least this long, else it is refreshed. */
+  minValidSeconds: number
+  forceRefresh: boolean
+}
+
+export interface TokenResult {
+  access_token: string
+  token_type: string
+  expires_at: string | null
+  source: 'store' | 'refresh'
+}
+
+function fromEntry(entry: StoreEntry, source: TokenResult['source']): TokenResult {
+  return {
+    access_token: entry.access_token,
+    token_type: entry.token_type,
+    expires_at: entry.expires_at,
+    source,
+  }
+}
+
+/**
+ * `pkce token`: a valid access token, from the store when it is valid for long enough, else
+ * refreshed with the stored refresh token (once, however many runs ask at the same time: they
+ * queue on the entry's lock). Never a browser.
+ */
+export async function runToken(opts: TokenOptions, ctx: Ctx): Promise<TokenResult> {
+  const { cacheKey, isFresh, loadEntry, openStore, withLock } = await import('./token-store.js')
+  const store = await openStore(ctx)
+  const key = cacheKey(storeKeyFor(opts.target, opts.request, opts.dpop !== undefined))
+  const usable = (entry: StoreEntry): boolean =>
+    !opts.forceRefresh && isFresh(entry, ctx.now(), opts.minValidSeconds)
+  const stored = await loadEntry(store, key)
+  if (stored !== undefined && usable(stored)) return fromEntry(stored, 'store')
+  if (stored?.refresh_token === undefined) {
+    throw new CliError(
+      'token_unavailable',
+      stored === undefined
+        ? 'no stored token for this issuer, client and request'
+        : 'the stored token is too close to expiry and there is no refresh token to renew it',
+      {
+        hint: 'run pkce login --save with the same flags (add offline_access to --scope to renew without a browser)',
+      },
+    )
+  }
+  return withLock(
+    store,
+    key,
+    async () => {
+      // Another run may have refreshed while this one waited for the lock.
+      const current = await loadEntry(store, key)
+      if (current !== undefined && usable(current)) return fromEntry(current, 'store')
+      return fromEntry(await refreshStored(store, key, current ?? stored, opts, ctx), 'refresh')
+    },
+    lockOptions(ctx, opts.http),
+  )
+}
+
+async function refreshStored(
+  store: TokenStore,
+  key: CacheKey,
+  entry: StoreEntry,
+  opts: TokenOptions,
+  ctx: Ctx,
+): Promise<StoreEntry> {
+  const { runRefresh } = await import('./refresh.js')
+  const { entryFromTokens, saveEntry } = await import('./token-store.js')
+  const refreshed = await runRefresh(
+    {
+      target: opts.target,
+      refreshToken: entry.refresh_token ?? '',
+      scope: undefined,
+      audience: opts.request.audience,
+      dpop:
+        entry.dpop === undefined
+          ? undefined
+          : { alg: entry.dpop.alg, key: entry.dpop.jwk, allowDowngrade: false },
+      http: opts.http,
+      clockToleranceSeconds: opts.clockToleranceSeconds,
+      assertions: NO_ASSERTIONS,
+    },
+    ctx,
+  )
+  const { tokens } = refreshed
+  const next = entryFromTokens(
+    key,
+    {
+      access_token: tokens.access_token,
+      token_type: tokens.token_type,
+      ...(tokens.expires_in === null ? {} : { expires_in: tokens.expires_in }),
+      // Rotation replaces the refresh token; without it the one used stays valid (RFC 6749 §6).
+      refresh_token: tokens.refresh_token ?? entry.refresh_token ?? '',
+      ...(tokens.id_token === null ? {} : { id_token: tokens.id_token }),
+      ...(tokens.scope === null ? {} : { scope: tokens.scope }),
+    },
+    ctx.now(),
+    {
+      ...(refreshed.id_token === null
+        ? entry.id_token_claims === undefined
+          ? {}
+          : { id_token_claims: entry.id_token_claims }
+        : { id_token_claims: { ...refreshed.id_token.payload } }),
+      ...(entry.dpop === undefined ? {} : { dpop: entry.dpop }),
+    },
+  )
+  await saveEntry(store, next)
+  return next
+}
+
+/** `pkce token --list`: the stored entries, never a token. */
+export async function runTokenList(ctx: Ctx): Promise<StoreListing[]> {
+  const { listEntries, openStore } = await import('./token-store.js')
+  return listEntries(await openStore(ctx))
+}
+
+export function renderTokenList(entries: StoreListing[], io: IO, now: Date): void {
+  if (entries.length === 0) {
+    io.out('No stored tokens (pkce login --save stores them).\n')
+    return
+  }
+  for (const entry of entries) {
+    const { key } = entry
+    const expiry =
+      entry.expires_at === null
+        ? 'no expiry given'
+        : new Date(entry.expires_at) <= now
+          ? `expired ${entry.expires_at}`
+          : `valid until ${entry.expires_at}`
+    const line = `${key.issuer}  client ${key.client_id}${key.audience === null ? '' : `  audience ${key.audience}`}  scope "${key.scope.join(' ')}"${key.dpop ? '  DPoP' : ''}`
+    io.out(`${sanitize(line)}\n  ${expiry}${entry.refreshable ? ', refreshable' : ''}\n`)
+  }
+}

@@ -1,0 +1,191 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_AUDIENCE, DEFAULT_CLIENT_IDS } from '../../src/sandbox/config.js'
+import { BIN, jsonOf, runCli } from '../helpers/spawn-cli.js'
+import { startTestTenant } from './tenant.js'
+import type { TestTenant } from './tenant.js'
+
+// After the login: refresh, and the token store with `pkce token`, against the test tenant.
+
+const BROWSER = `"${process.execPath}" "${BIN}" sandbox-user`
+const SCOPE = 'openid profile offline_access read:messages'
+
+let tenant: TestTenant
+let dir: string
+let store: string
+
+beforeAll(async () => {
+  tenant = await startTestTenant()
+  dir = await mkdtemp(join(tmpdir(), 'pkce-after-login-'))
+  store = join(dir, 'store')
+})
+afterAll(async () => {
+  await tenant.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+const env = (): Record<string, string> => ({ ...tenant.env, PKCE_CACHE_DIR: store })
+
+function target(): string[] {
+  return [
+    '--issuer',
+    tenant.sandbox.issuer,
+    '--client-id',
+    DEFAULT_CLIENT_IDS.public,
+    '--audience',
+    DEFAULT_AUDIENCE,
+    '--scope',
+    SCOPE,
+  ]
+}
+
+function pkce(args: string[]) {
+  return runCli(args, { env: env(), timeoutMs: 40_000 })
+}
+
+function tokenRequests(): number {
+  return tenant.requests().filter((request) => request === 'POST /oauth/token').length
+}
+
+describe('pkce refresh', () => {
+  it('a refresh token from login gives new tokens, validated as login does, and says what changed', async () => {
+    const login = await pkce([
+      'login',
+      ...target(),
+      '--port',
+      '0',
+      '--browser',
+      BROWSER,
+      '--print',
+      'refresh_token',
+    ])
+    expect({ code: login.code, stderr: login.stderr }).toMatchObject({ code: 0 })
+    const refreshTokenFile = join(dir, 'rt')
+    await writeFile(refreshTokenFile, login.stdout, { mode: 0o600 })
+    const run = await pkce([
+      'refresh',
+      '--issuer',
+      tenant.sandbox.issuer,
+      '--client-id',
+      DEFAULT_CLIENT_IDS.public,
+      '--audience',
+      DEFAULT_AUDIENCE,
+      '--refresh-token-file',
+      refreshTokenFile,
+      '--json',
+    ])
+    expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 })
+    const doc = jsonOf(run) as {
+      changes: { refresh_token: string }
+      tokens: { token_type: string; refresh_token: string | null }
+      checks: { name: string; ok: boolean }[]
+      access_token: { verified: boolean }
+    }
+    expect(doc.tokens.token_type).toBe('Bearer')
+    expect(doc.access_token.verified).toBe(true)
+    expect(['rotated', 'kept']).toContain(doc.changes.refresh_token)
+    expect(doc.checks.every((check) => check.ok)).toBe(true)
+    expect(run.stderr).not.toContain(login.stdout.trim())
+  })
+
+  it('a refresh token the server does not know is exit 3 invalid_grant with the refresh hint', async () => {
+    const refreshTokenFile = join(dir, 'bogus-rt')
+    await writeFile(refreshTokenFile, 'not-a-refresh-token-the-server-issued\n', { mode: 0o600 })
+    const run = await pkce([
+      'refresh',
+      '--issuer',
+      tenant.sandbox.issuer,
+      '--client-id',
+      DEFAULT_CLIENT_IDS.public,
+      '--refresh-token-file',
+      refreshTokenFile,
+      '--json',
+    ])
+    expect(run.code).toBe(3)
+    expect(jsonOf(run).error).toMatchObject({
+      code: 'token_error',
+      oauth: { error: 'invalid_grant' },
+      hint: 'the refresh token was revoked, has expired, was already used once rotation replaced it, or was issued to another client; sign in again with pkce login',
+    })
+  })
+})
+
+describe('the token store and pkce token', () => {
+  it('nothing stored: exit 4 token_unavailable, and no browser, no request', async () => {
+    const before = tenant.requests().length
+    const run = await pkce(['token', ...target(), '--json'])
+    expect(run.code).toBe(4)
+    expect((jsonOf(run).error as { code: string }).code).toBe('token_unavailable')
+    expect(tenant.requests().length).toBe(before)
+  })
+
+  it('login --save, then token from the store; a stale entry is refreshed once by 8 parallel runs', async () => {
+    const login = await pkce(['login', ...target(), '--port', '0', '--browser', BROWSER, '--save'])
+    expect({ code: login.code, stderr: login.stderr }).toMatchObject({ code: 0 })
+    expect(statSync(store).mode & 0o777).toBe(0o700)
+    const [file] = readdirSync(store).filter((name) => name.endsWith('.json'))
+    expect(file).toMatch(/^[0-9a-f]{64}\.json$/u)
+    const entryPath = join(store, file ?? '')
+    expect(statSync(entryPath).mode & 0o777).toBe(0o600)
+
+    const fromStore = await pkce(['token', ...target(), '--json'])
+    expect({ code: fromStore.code, stderr: fromStore.stderr }).toMatchObject({ code: 0 })
+    expect(jsonOf(fromStore)).toMatchObject({ ok: true, source: 'store', token_type: 'Bearer' })
+
+    // The entry as if its access token had expired: the next runs must refresh it, once.
+    const entry = JSON.parse(readFileSync(entryPath, 'utf8')) as Record<string, unknown>
+    await writeFile(entryPath, JSON.stringify({ ...entry, expires_at: '2000-01-01T00:00:00.000Z' }))
+    const before = tokenRequests()
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, () => pkce(['token', ...target(), '--json'])),
+    )
+    expect(runs.map((run) => run.code)).toEqual([0, 0, 0, 0, 0, 0, 0, 0])
+    const sources = runs.map((run) => (jsonOf(run) as { source: string }).source).sort()
+    expect(sources).toEqual([
+      'refresh',
+      'store',
+      'store',
+      'store',
+      'store',
+      'store',
+      'store',
+      'store',
+    ])
+    expect(tokenRequests() - before).toBe(1)
+    const tokens = new Set(
+      runs.map((run) => (jsonOf(run) as { access_token: string }).access_token),
+    )
+    expect(tokens.size).toBe(1)
+
+    const plain = await pkce(['token', ...target()])
+    expect(plain.code).toBe(0)
+    expect(plain.stdout).toBe(`${[...tokens][0] ?? ''}\n`)
+    expect(plain.stderr).toBe('')
+  })
+
+  it('another audience is another entry: no token for it', async () => {
+    const run = await pkce([
+      'token',
+      '--issuer',
+      tenant.sandbox.issuer,
+      '--client-id',
+      DEFAULT_CLIENT_IDS.public,
+      '--audience',
+      'https://another.api.test/',
+      '--scope',
+      SCOPE,
+    ])
+    expect(run.code).toBe(4)
+  })
+
+  it('token --list shows the entry, never a token', async () => {
+    const run = await pkce(['token', '--list', '--json'])
+    expect(run.code).toBe(0)
+    const doc = jsonOf(run) as { entries: { key: { issuer: string; audience: string } }[] }
+    expect(doc.entries.map((entry) => entry.key.audience)).toContain(DEFAULT_AUDIENCE)
+    expect(run.stdout).not.toMatch(/access_token|refresh_token|eyJ/u)
+  })
+})
