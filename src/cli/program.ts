@@ -17,7 +17,9 @@ import type { RawAuthorizeOptions, RawLoginOptions } from './options/flow.js'
 import type { RawExchangeOptions } from './options/exchange.js'
 import type { RawRefreshOptions } from './options/refresh.js'
 import type { RawRelayOptions } from './options/relay.js'
-import type { RawTokenOptions } from './options/store.js'
+import type { RawLogoutOptions, RawTokenOptions } from './options/store.js'
+import type { RawRevokeOptions } from './options/revoke.js'
+import type { RawUserinfoOptions } from './options/userinfo.js'
 import type { RawOutputOptions } from './options/output.js'
 import type { RawSandboxOptions, RawSandboxUserOptions } from './options/sandbox.js'
 
@@ -230,6 +232,56 @@ function commandSpecs(ctx: Ctx): CommandSpec[] {
               else ctx.io.out(`${result.access_token}\n`)
             }),
           )
+      },
+    },
+    {
+      usage: 'userinfo',
+      description:
+        'call the UserInfo endpoint with an access token (Bearer, or DPoP with ath) and show the claims',
+      summary: 'the claims the UserInfo endpoint returns',
+      async define(command, action) {
+        const { addUserinfoOptions } = await import('./options/userinfo.js')
+        addUserinfoOptions(command).action(
+          action<RawUserinfoOptions & RawOutputOptions>('userinfo', async (raw) => {
+            const { toUserinfoOptions } = await import('./options/userinfo.js')
+            const { runUserinfo, renderUserinfo } = await import('../commands/userinfo.js')
+            const result = await runUserinfo(await toUserinfoOptions(raw, ctx), ctx)
+            if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
+            else renderUserinfo(result, ctx.io, ctx.now())
+          }),
+        )
+      },
+    },
+    {
+      usage: 'revoke',
+      description: 'revoke a refresh or access token at the revocation endpoint (RFC 7009)',
+      async define(command, action) {
+        const { addRevokeOptions } = await import('./options/revoke.js')
+        addRevokeOptions(command).action(
+          action<RawRevokeOptions & RawOutputOptions>('revoke', async (raw) => {
+            const { toRevokeOptions } = await import('./options/revoke.js')
+            const { runRevoke, renderRevoke } = await import('../commands/revoke.js')
+            const result = await runRevoke(await toRevokeOptions(raw, ctx), ctx)
+            if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
+            else renderRevoke(result, ctx.io)
+          }),
+        )
+      },
+    },
+    {
+      usage: 'logout',
+      description:
+        'remove stored tokens (the flags you logged in with, or --all), revoking their refresh tokens',
+      async define(command, action) {
+        const { addLogoutOptions } = await import('./options/store.js')
+        addLogoutOptions(command).action(
+          action<RawLogoutOptions & RawOutputOptions>('logout', async (raw) => {
+            const { toLogoutOptions } = await import('./options/store.js')
+            const { runLogout } = await import('../commands/token.js')
+            const result = await runLogout(await toLogoutOptions(raw, ctx), ctx)
+            if (raw.json === true) writeJson(ctx.io, { ok: true, ...result })
+          }),
+        )
       },
     },
     {

@@ -1,6 +1,7 @@
 import type { JWK } from 'jose'
 import type { Ctx } from '../context.js'
 import { CliError } from '../errors.js'
+import type { Stage } from '../errors.js'
 import type { Check } from '../jwt/verify.js'
 import type { Client, ClientCredentials } from '../oauth/client-auth.js'
 import { clientCredentials } from '../oauth/client-auth.js'
@@ -96,9 +97,20 @@ export class Flow {
    * Sends a POST, with a DPoP proof (and the one `use_dpop_nonce` retry) when DPoP is on.
    * `build` makes the request afresh each time, so a retry gets a new proof and assertion.
    */
-  async post(
+  post(
     url: URL,
-    stage: 'par' | 'token',
+    stage: Stage,
+    build: (headers: Record<string, string>) => Promise<Response>,
+  ): Promise<Response> {
+    return this.send({ method: 'POST', url, stage }, build)
+  }
+
+  /**
+   * Sends any request with a DPoP proof when DPoP is on; presenting an access token, the proof
+   * carries its hash (`ath`, RFC 9449 §4.2).
+   */
+  async send(
+    target: { method: 'GET' | 'POST'; url: URL; stage: Stage; accessToken?: string },
     build: (headers: Record<string, string>) => Promise<Response>,
   ): Promise<Response> {
     const dpop = this.dpop
@@ -106,7 +118,7 @@ export class Flow {
     const result = await sendWithDpop(
       dpop.key,
       dpop.nonces,
-      { method: 'POST', url, stage },
+      target,
       (proof) => build({ dpop: proof }),
       {
         now: () => this.#ctx.now(),

@@ -203,3 +203,78 @@ export function renderTokenList(entries: StoreListing[], io: IO, now: Date): voi
     io.out(`${sanitize(line)}\n  ${expiry}${entry.refreshable ? ', refreshable' : ''}\n`)
   }
 }
+
+export interface LogoutOptions {
+  /** The target and client: the entry to remove, and how to authenticate the revocation. */
+  target: Target | undefined
+  request: AuthorizationRequest | undefined
+  dpop: boolean
+  /** Every entry in the store, instead of the one the flags name. */
+  all: boolean
+  /** Revoke each entry's refresh token first, where the server has a revocation endpoint. */
+  revoke: boolean
+  http: HttpSettings
+}
+
+export interface LogoutResult {
+  removed: number
+  revoked: number
+  warnings: { code: string; message: string }[]
+}
+
+/**
+ * `pkce logout`: removes stored entries, revoking their refresh tokens first (RFC 7009) unless
+ * told not to. A failed revocation is a warning: the entry goes all the same.
+ */
+export async function runLogout(opts: LogoutOptions, ctx: Ctx): Promise<LogoutResult> {
+  const { cacheKey, deleteEntry, listEntries, loadEntry, openStore } =
+    await import('./token-store.js')
+  const { isCliError } = await import('../errors.js')
+  const { Flow } = await import('./flow.js')
+  const { revokeToken } = await import('./revoke.js')
+  const store = await openStore(ctx)
+  const keys = opts.all
+    ? (await listEntries(store)).map((listing) => listing.key)
+    : opts.target === undefined || opts.request === undefined
+      ? []
+      : [cacheKey(storeKeyFor(opts.target, opts.request, opts.dpop))]
+  const result: LogoutResult = { removed: 0, revoked: 0, warnings: [] }
+  for (const key of keys) {
+    const entry = await loadEntry(store, key)
+    if (entry === undefined) continue
+    if (opts.revoke && entry.refresh_token !== undefined) {
+      // The flags' client authentication for their own client; a public client's otherwise.
+      const auth =
+        opts.target?.client.client_id === key.client_id && opts.target.issuer === key.issuer
+          ? opts.target.client.auth
+          : { method: 'none' as const }
+      const flow = new Flow(opts.http, ctx)
+      try {
+        await revokeToken(
+          {
+            target: { issuer: key.issuer, client: { client_id: key.client_id, auth } },
+            token: entry.refresh_token,
+            tokenTypeHint: 'refresh_token',
+            http: opts.http,
+          },
+          flow,
+          ctx,
+        )
+        result.revoked += 1
+      } catch (error) {
+        if (!isCliError(error)) throw error
+        const warning = {
+          code: 'revocation_failed',
+          message: `the refresh token for ${key.issuer} (client ${key.client_id}) was not revoked: ${error.message}`,
+        }
+        result.warnings.push(warning)
+        ctx.reporter.warn(warning.code, warning.message)
+      }
+    }
+    if (await deleteEntry(store, key)) result.removed += 1
+  }
+  ctx.reporter.step(
+    `Removed ${result.removed} stored ${result.removed === 1 ? 'entry' : 'entries'}`,
+  )
+  return result
+}

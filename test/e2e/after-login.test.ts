@@ -189,3 +189,114 @@ describe('the token store and pkce token', () => {
     expect(run.stdout).not.toMatch(/access_token|refresh_token|eyJ/u)
   })
 })
+
+/** A login with the public client and no audience (its access token is good at /userinfo). */
+async function plainLogin(extra: string[] = []): Promise<Record<string, unknown>> {
+  const run = await pkce([
+    'login',
+    '--issuer',
+    tenant.sandbox.issuer,
+    '--client-id',
+    DEFAULT_CLIENT_IDS.public,
+    '--scope',
+    'openid profile email offline_access',
+    '--port',
+    '0',
+    '--browser',
+    BROWSER,
+    '--json',
+    ...extra,
+  ])
+  expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 })
+  return jsonOf(run)
+}
+
+async function secretFile(name: string, value: string): Promise<string> {
+  const path = join(dir, name)
+  await writeFile(path, `${value}\n`, { mode: 0o600 })
+  return path
+}
+
+describe('pkce userinfo and pkce revoke', () => {
+  it('userinfo with the Bearer access token: the claims, and sub equal to the ID token’s', async () => {
+    const login = (await plainLogin()) as { tokens: { access_token: string; id_token: string } }
+    const run = await pkce([
+      'userinfo',
+      '--issuer',
+      tenant.sandbox.issuer,
+      '--access-token-file',
+      await secretFile('at', login.tokens.access_token),
+      '--id-token-file',
+      await secretFile('idt', login.tokens.id_token),
+      '--json',
+    ])
+    expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 })
+    const doc = jsonOf(run) as { format: string; claims: { sub: string }; checks: unknown[] }
+    expect(doc.format).toBe('json')
+    expect(doc.checks).toEqual([
+      { name: 'userinfo.sub', ok: true, detail: "equals the ID token's sub" },
+    ])
+    expect(run.stderr).not.toContain(login.tokens.access_token)
+  })
+
+  it('userinfo with a DPoP-bound access token: presented as DPoP with its key', async () => {
+    const { privateKey } = await import('jose').then(({ generateKeyPair }) =>
+      generateKeyPair('ES256', { extractable: true }),
+    )
+    const { exportJWK } = await import('jose')
+    const keyFile = await secretFile('dpop.jwk', JSON.stringify(await exportJWK(privateKey)))
+    const login = (await plainLogin(['--dpop', '--dpop-key', keyFile])) as {
+      tokens: { access_token: string; token_type: string }
+    }
+    expect(login.tokens.token_type).toBe('DPoP')
+    const run = await pkce([
+      'userinfo',
+      '--issuer',
+      tenant.sandbox.issuer,
+      '--access-token-file',
+      await secretFile('dpop-at', login.tokens.access_token),
+      '--dpop',
+      '--dpop-key',
+      keyFile,
+      '--json',
+    ])
+    expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 })
+    expect((jsonOf(run) as { claims: { sub: string } }).claims.sub).toEqual(expect.any(String))
+  })
+
+  it('revoke a refresh token; a refresh with it is then exit 3 invalid_grant', async () => {
+    const login = (await plainLogin()) as { tokens: { refresh_token: string } }
+    const rtFile = await secretFile('revoked-rt', login.tokens.refresh_token)
+    const client = ['--issuer', tenant.sandbox.issuer, '--client-id', DEFAULT_CLIENT_IDS.public]
+    const revoke = await pkce(['revoke', ...client, '--refresh-token-file', rtFile, '--json'])
+    expect({ code: revoke.code, stderr: revoke.stderr }).toMatchObject({ code: 0 })
+    expect(jsonOf(revoke)).toMatchObject({
+      ok: true,
+      revoked: true,
+      token_type_hint: 'refresh_token',
+    })
+    const refresh = await pkce(['refresh', ...client, '--refresh-token-file', rtFile, '--json'])
+    expect(refresh.code).toBe(3)
+    expect((jsonOf(refresh).error as { oauth: { error: string } }).oauth.error).toBe(
+      'invalid_grant',
+    )
+  })
+
+  it('logout revokes the stored refresh token and removes the entry; token then has none', async () => {
+    const flags = [
+      '--issuer',
+      tenant.sandbox.issuer,
+      '--client-id',
+      DEFAULT_CLIENT_IDS.public,
+      '--scope',
+      'openid offline_access',
+    ]
+    const login = await pkce(['login', ...flags, '--port', '0', '--browser', BROWSER, '--save'])
+    expect(login.code).toBe(0)
+    const logout = await pkce(['logout', ...flags, '--json'])
+    expect({ code: logout.code, stderr: logout.stderr }).toMatchObject({ code: 0 })
+    expect(jsonOf(logout)).toEqual({ ok: true, removed: 1, revoked: 1, warnings: [] })
+    const token = await pkce(['token', ...flags])
+    expect(token.code).toBe(4)
+  })
+})

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import type { Ctx } from '../../context.js'
-import type { TokenOptions } from '../../commands/token.js'
+import type { LogoutOptions, TokenOptions } from '../../commands/token.js'
+import { CliError } from '../../errors.js'
 import { addClientAuthOptions } from './client-auth.js'
 import { addDpopOptions, toDpopOptions } from './dpop.js'
 import type { RawDpopOptions } from './dpop.js'
@@ -84,5 +85,36 @@ export async function toTokenOptions(raw: RawTokenOptions, ctx: Ctx): Promise<To
     clockToleranceSeconds: toClockToleranceSeconds(raw),
     minValidSeconds: toMinValidSeconds(raw),
     forceRefresh: raw.forceRefresh === true,
+  }
+}
+
+export interface RawLogoutOptions
+  extends RawTargetOptions, RawRequestOptions, RawDpopOptions, RawHttpOptions {
+  all?: boolean
+  /** `--no-revoke` makes it false. */
+  revoke?: boolean
+}
+
+/** `pkce logout`: the flags that name an entry (as `token`), or `--all`. */
+export function addLogoutOptions(command: Command): Command {
+  return addHttpOptions(
+    addDpopOptions(addRequestOptions(addClientAuthOptions(addTargetOptions(command)))),
+  )
+    .option('--all', 'every entry in the token store')
+    .option('--no-revoke', 'delete without revoking the refresh tokens')
+}
+
+export async function toLogoutOptions(raw: RawLogoutOptions, ctx: Ctx): Promise<LogoutOptions> {
+  const named = raw.domain !== undefined || raw.issuer !== undefined
+  if (raw.all !== true && !named) {
+    throw new CliError('usage_error', 'say which entry: the flags you logged in with, or --all')
+  }
+  return {
+    target: named ? { issuer: await toIssuer(raw), client: await toClient(raw, ctx) } : undefined,
+    request: named ? await toAuthorizationRequest(raw, ctx) : undefined,
+    dpop: raw.dpop === true,
+    all: raw.all === true,
+    revoke: raw.revoke !== false,
+    http: await toHttpSettings(raw, false),
   }
 }
