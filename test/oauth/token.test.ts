@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { CliError } from '../../src/errors.js'
-import { processTokenResponse } from '../../src/oauth/token.js'
+import { clientCredentials } from '../../src/oauth/client-auth.js'
+import type { AuthorizationServer } from '../../src/oauth/discovery.js'
+import type { HttpRequest } from '../../src/oauth/http.js'
+import { processTokenResponse, refreshTokenGrant, tokenRequest } from '../../src/oauth/token.js'
 
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}): Response =>
   new Response(typeof body === 'string' ? body : JSON.stringify(body), {
@@ -182,5 +185,71 @@ describe('processTokenResponse() https://www.rfc-editor.org/rfc/rfc6749#section-
     expect(error.message).toBe(
       'the token endpoint answered HTTP 307 redirecting to https://evil.example/token; redirects are not followed',
     )
+  })
+})
+
+describe('refreshTokenGrant() https://www.rfc-editor.org/rfc/rfc6749#section-6', () => {
+  const as: AuthorizationServer = {
+    issuer: 'https://server.example.com/',
+    authorization_endpoint: 'https://server.example.com/authorize',
+    token_endpoint: 'https://server.example.com/token',
+  }
+
+  it('https://www.rfc-editor.org/rfc/rfc6749#section-6: the example request, sent with tokenRequest', async () => {
+    const credentials = await clientCredentials(
+      { client_id: 's6BhdRkqt3', auth: { method: 'client_secret_basic', secret: 'gX1fBat3bV' } },
+      as.issuer,
+      new Date('2026-11-24T12:00:00Z'),
+      'jti',
+    )
+    const requests: HttpRequest[] = []
+    await tokenRequest(as, credentials, refreshTokenGrant('tGzv3JOkF0XG5Qx2TlKWIA'), (request) => {
+      requests.push(request)
+      return Promise.resolve(new Response('{}'))
+    })
+    expect(requests).toEqual([
+      {
+        method: 'POST',
+        url: new URL('https://server.example.com/token'),
+        stage: 'token',
+        headers: { authorization: 'Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW' },
+        form: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: 'tGzv3JOkF0XG5Qx2TlKWIA',
+        }),
+      },
+    ])
+    expect(requests[0]?.form?.toString()).toBe(
+      'grant_type=refresh_token&refresh_token=tGzv3JOkF0XG5Qx2TlKWIA',
+    )
+  })
+
+  it("sends scope only when given: omitted, the original grant's scope applies", () => {
+    expect(refreshTokenGrant('RT').toString()).toBe('grant_type=refresh_token&refresh_token=RT')
+    expect(refreshTokenGrant('RT', undefined).has('scope')).toBe(false)
+    expect(refreshTokenGrant('RT', 'openid profile').toString()).toBe(
+      'grant_type=refresh_token&refresh_token=RT&scope=openid+profile',
+    )
+  })
+
+  it('a public client adds its client_id, and the refresh token stays out of the URL', async () => {
+    const credentials = await clientCredentials(
+      { client_id: 'my-client', auth: { method: 'none' } },
+      as.issuer,
+      new Date('2026-11-24T12:00:00Z'),
+      'jti',
+    )
+    const requests: HttpRequest[] = []
+    await tokenRequest(as, credentials, refreshTokenGrant('RT-1', 'openid'), (request) => {
+      requests.push(request)
+      return Promise.resolve(new Response('{}'))
+    })
+    expect([...(requests[0]?.form ?? [])]).toEqual([
+      ['grant_type', 'refresh_token'],
+      ['refresh_token', 'RT-1'],
+      ['scope', 'openid'],
+      ['client_id', 'my-client'],
+    ])
+    expect(requests[0]?.url.href).toBe('https://server.example.com/token')
   })
 })
