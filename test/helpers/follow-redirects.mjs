@@ -5,7 +5,8 @@
 //
 // HOSTILE_BROWSER_LOG names a file that gets one JSON line per run with our argv, so a test can
 // tell whether the browser ran at all and with which arguments (security.md AR-2), and one line
-// with the status, headers and body of the page the loopback listener answered (LL-7).
+// with the status, headers and body of the page the loopback listener answered (LL-7), and a last
+// line once it is done.
 import { appendFileSync } from 'node:fs'
 import { fetch } from 'undici'
 
@@ -59,4 +60,7 @@ try {
 } catch {
   // The CLI may have closed its listener already (a refused flow): nothing left to do.
   process.exitCode = 1
+} finally {
+  // The CLI can exit before this line: the test waits for it before reading the log.
+  record({ done: true })
 }

@@ -486,11 +486,7 @@ export async function loginAgainst(
     )
     await options.during?.(cli, server)
     const run = await cli.done
-    const log = await readFile(browserLog, 'utf8').catch(() => '')
-    const entries = log
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as { argv?: string[]; page?: CallbackPage })
+    const entries = await browserLogEntries(browserLog)
     const browserRuns = entries.flatMap((e) => (e.argv === undefined ? [] : [{ argv: e.argv }]))
     const pages = entries.flatMap((e) => (e.page === undefined ? [] : [e.page]))
     const cwdEntries = (await readdir(cwd)).filter((name) => name !== '.browser-log')
@@ -501,6 +497,27 @@ export async function loginAgainst(
     // The scripted browser outlives the CLI by a moment (it logs the callback page after the
     // CLI has answered it), so the directory can gain a file while it is being removed.
     await rm(cwd, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
+  }
+}
+
+type BrowserLogEntry = { argv?: string[]; page?: CallbackPage; done?: true }
+
+/**
+ * The scripted browser's log once every browser that started has finished (it can outlive the
+ * CLI by a moment, still writing the callback page), or after 2 s if one never does.
+ */
+async function browserLogEntries(browserLog: string): Promise<BrowserLogEntry[]> {
+  const deadline = Date.now() + 2_000
+  for (;;) {
+    const log = await readFile(browserLog, 'utf8').catch(() => '')
+    const entries = log
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as BrowserLogEntry)
+    const started = entries.filter((entry) => entry.argv !== undefined).length
+    const done = entries.filter((entry) => entry.done === true).length
+    if (done >= started || Date.now() > deadline) return entries
+    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
 
