@@ -6,6 +6,7 @@ import type { AuthorizeOptions } from './authorize-step.js'
 import { discoverServer, Flow, setupDpop, usesPar } from './flow.js'
 import type { Warning } from './flow.js'
 import { writeStateFile } from './state-file.js'
+import { storeKeyFor } from './token-cache.js'
 import type { FlowState } from './state-file.js'
 
 export interface AuthorizeCommandOptions extends AuthorizeOptions {
@@ -78,6 +79,7 @@ export async function runAuthorize(
                 alg: dpop.key.alg,
               },
             },
+      store_key: storeKeyFor(target, request, dpop !== undefined),
       created_at: ctx.now().toISOString(),
     }
     ctx.secrets.add(state.dpop?.jwk.d)

@@ -10,6 +10,7 @@ import type { DpopOptions, DpopReport, ParReport, Warning } from './flow.js'
 import type { HttpSettings } from './http-settings.js'
 import { deleteStateFile } from './state-file.js'
 import { assertOnTokens } from './token-assertions.js'
+import type { CacheKey } from './token-store.js'
 
 /** Where the code comes from: a callback URL checked against the stored request, or a bare code. */
 export type CodeSource =
@@ -30,6 +31,8 @@ export interface ExchangeOptions {
   http: HttpSettings
   clockToleranceSeconds: number
   assertions: Assertions
+  /** `--save`: the token store entry the tokens go to. */
+  save: CacheKey | undefined
   /** The state file this exchange finishes; deleted once the tokens are validated (FS-2). */
   stateFile: string | undefined
   /** From the state file: the request this exchange finishes, for the report. */
@@ -98,6 +101,16 @@ export async function runExchange(opts: ExchangeOptions, ctx: Ctx): Promise<Exch
     )
     assertOnTokens(opts.assertions, validated, flow, ctx)
     flow.lap('validate')
+    if (opts.save !== undefined) {
+      const { saveTokens } = await import('./token-cache.js')
+      const { key, alg } = opts.dpop ?? {}
+      await saveTokens(
+        opts.save,
+        validated,
+        key === undefined || alg === undefined ? undefined : { alg, jwk: key },
+        ctx,
+      )
+    }
     if (opts.stateFile !== undefined) await deleteStateFile(opts.stateFile)
     return {
       issuer: target.issuer,

@@ -115,7 +115,7 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
     flow.lap('validate')
     if (opts.save) {
       const { cacheKey } = await import('./token-store.js')
-      const { saveTokens, storeKeyFor } = await import('./token.js')
+      const { saveTokens, storeKeyFor } = await import('./token-cache.js')
       const key = cacheKey(storeKeyFor(target, request, flow.dpop !== undefined))
       await saveTokens(key, validated, await storedDpopKey(flow), ctx)
     }

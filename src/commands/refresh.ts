@@ -3,6 +3,7 @@ import { isCliError, withHint } from '../errors.js'
 import type { Check } from '../jwt/verify.js'
 import { refreshTokenGrant } from '../oauth/token.js'
 import type { Assertions } from './assertions.js'
+import type { CacheKey } from './token-store.js'
 import type { Target } from './authorize-step.js'
 import { requestTokens, validateTokens } from './exchange-step.js'
 import type { AccessTokenReport, DecodedJwt, TokenSet } from './exchange-step.js'
@@ -23,6 +24,8 @@ export interface RefreshOptions {
   http: HttpSettings
   clockToleranceSeconds: number
   assertions: Assertions
+  /** The store entry the refresh token came from: the new tokens replace it. */
+  storeKey: CacheKey | undefined
 }
 
 export interface RefreshResult {
@@ -91,8 +94,22 @@ export async function runRefresh(opts: RefreshOptions, ctx: Ctx): Promise<Refres
     )
     assertOnTokens(opts.assertions, validated, flow, ctx)
     flow.lap('validate')
+    if (opts.storeKey !== undefined) {
+      const { saveTokens } = await import('./token-cache.js')
+      // Without rotation the refresh token sent stays the one to keep (RFC 6749 §6).
+      const kept = validated.tokens.refresh_token ?? opts.refreshToken
+      await saveTokens(
+        opts.storeKey,
+        { ...validated, tokens: { ...validated.tokens, refresh_token: kept } },
+        opts.dpop?.key === undefined || opts.dpop.alg === undefined
+          ? undefined
+          : { alg: opts.dpop.alg, jwk: opts.dpop.key },
+        ctx,
+      )
+    }
     const rotated =
-      validated.tokens.refresh_token !== null && validated.tokens.refresh_token !== opts.refreshToken
+      validated.tokens.refresh_token !== null &&
+      validated.tokens.refresh_token !== opts.refreshToken
     ctx.reporter.step(
       rotated
         ? 'The refresh token was rotated: the old one is spent, keep the new one'

@@ -6,6 +6,7 @@ import type { Ctx } from '../context.js'
 import { CliError } from '../errors.js'
 import { isPlainObject } from '../oauth/response.js'
 import type { ParReport } from './flow.js'
+import type { CacheKeyFields } from './token-store.js'
 
 /**
  * What `pkce authorize` leaves for `pkce exchange`: everything the second leg needs to finish the
@@ -34,6 +35,8 @@ export interface FlowState {
   authorization_url: string
   par: ParReport | null
   dpop: { alg: string; jwk: JWK } | null
+  /** What names the tokens in the token store, for `exchange --save`. */
+  store_key: CacheKeyFields
   created_at: string
 }
 
@@ -130,6 +133,7 @@ export async function readStateFile(path: string, ctx: Ctx): Promise<FlowState> 
   )
     throw invalid(path, '"dpop" is missing')
   if (par !== null && !isPlainObject(par)) throw invalid(path, '"par" is missing')
+  if (!isPlainObject(parsed.store_key)) throw invalid(path, '"store_key" is missing')
   const state = parsed as unknown as FlowState
   ctx.secrets.add(state.dpop?.jwk.d)
   return state

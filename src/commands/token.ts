@@ -2,27 +2,12 @@ import type { Ctx } from '../context.js'
 import { CliError } from '../errors.js'
 import type { IO } from '../io/io.js'
 import { sanitize } from '../sanitize.js'
-import type { TokenResponse } from '../oauth/token.js'
 import type { AuthorizationRequest, Target } from './authorize-step.js'
-import type { ValidatedTokens } from './exchange-step.js'
 import type { DpopOptions } from './flow.js'
 import type { HttpSettings } from './http-settings.js'
 import { NO_ASSERTIONS } from './assertions.js'
+import { storeKeyFor } from './token-cache.js'
 import type { CacheKey, StoreEntry, StoreListing, TokenStore } from './token-store.js'
-
-/** What makes two stored tokens different: the target and the request (issue 13's cache key). */
-export function storeKeyFor(target: Target, request: AuthorizationRequest, dpop: boolean) {
-  return {
-    issuer: target.issuer,
-    clientId: target.client.client_id,
-    ...(request.audience === undefined ? {} : { audience: request.audience }),
-    resources: request.resources,
-    scope: request.scope,
-    ...(request.organization === undefined ? {} : { organization: request.organization }),
-    dpop,
-    params: request.params,
-  }
-}
 
 function lockOptions(ctx: Ctx, http: HttpSettings) {
   return {
@@ -33,36 +18,6 @@ function lockOptions(ctx: Ctx, http: HttpSettings) {
     staleMs: http.timeoutMs * 4,
     timeoutMs: http.timeoutMs * 4,
   }
-}
-
-/**
- * Keeps what a login, exchange or refresh obtained (`--save`): one 0600 entry per cache key, with
- * the DPoP private key when the tokens are bound to one (docs/security.md SO-6, FS-3).
- */
-export async function saveTokens(
-  key: CacheKey,
-  validated: ValidatedTokens,
-  dpopJwk: StoreEntry['dpop'] | undefined,
-  ctx: Ctx,
-): Promise<string> {
-  const { openStore, entryFromTokens, saveEntry } = await import('./token-store.js')
-  const store = await openStore(ctx)
-  const { tokens } = validated
-  const response: TokenResponse = {
-    access_token: tokens.access_token,
-    token_type: tokens.token_type,
-    ...(tokens.expires_in === null ? {} : { expires_in: tokens.expires_in }),
-    ...(tokens.refresh_token === null ? {} : { refresh_token: tokens.refresh_token }),
-    ...(tokens.id_token === null ? {} : { id_token: tokens.id_token }),
-    ...(tokens.scope === null ? {} : { scope: tokens.scope }),
-  }
-  const entry = entryFromTokens(key, response, ctx.now(), {
-    ...(validated.id_token === null ? {} : { id_token_claims: { ...validated.id_token.payload } }),
-    ...(dpopJwk === undefined ? {} : { dpop: dpopJwk }),
-  })
-  const path = await saveEntry(store, entry)
-  ctx.reporter.step(`Saved the tokens in the token store (${path})`)
-  return path
 }
 
 export interface TokenOptions {
@@ -151,6 +106,7 @@ async function refreshStored(
       http: opts.http,
       clockToleranceSeconds: opts.clockToleranceSeconds,
       assertions: NO_ASSERTIONS,
+      storeKey: undefined,
     },
     ctx,
   )

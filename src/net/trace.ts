@@ -8,7 +8,8 @@ export interface TraceSink {
 
 // security.md SO-3: what a trace never shows unless --show-secrets.
 const SECRET_HEADERS = new Set(['authorization', 'dpop', 'cookie', 'set-cookie'])
-const SECRET_FIELDS = new Set(['client_secret', 'client_assertion', 'refresh_token'])
+// `token` is what revocation sends (RFC 7009 §2.1): a refresh token more often than not.
+const SECRET_FIELDS = new Set(['client_secret', 'client_assertion', 'refresh_token', 'token'])
 const TOKEN_FIELDS = new Set(['access_token', 'id_token'])
 
 export interface TraceOptions {

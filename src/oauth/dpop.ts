@@ -4,6 +4,7 @@ import { CliError } from '../errors.js'
 import type { Stage } from '../errors.js'
 import { publicPart } from '../jwt/algorithms.js'
 import { isJsonContentType } from './response.js'
+import { isResourceUseDpopNonce } from './www-authenticate.js'
 
 /** The key a run binds its tokens to. The private half is never exported or printed (DP-1). */
 export interface DpopKey {
@@ -94,8 +95,10 @@ export class DpopNonces {
   }
 }
 
-/** Whether an authorization server answered `400 {"error":"use_dpop_nonce"}` (RFC 9449 §8). */
+/** Whether a server asked for a DPoP nonce: `400 {"error":"use_dpop_nonce"}` (RFC 9449 §8), or a resource server's `401` challenge (§9). */
 export async function isUseDpopNonce(response: Response): Promise<boolean> {
+  // RFC 9449 §9: a resource server (UserInfo) asks with 401 and a DPoP challenge.
+  if (isResourceUseDpopNonce(response)) return true
   if (response.status !== 400 || !isJsonContentType(response.headers.get('content-type')))
     return false
   try {

@@ -138,6 +138,15 @@ describe('runAuthorize()', () => {
       authorization_url: url,
       par: null,
       dpop: null,
+      store_key: {
+        issuer: ISSUER,
+        clientId: 'abc',
+        audience: 'https://api.test/',
+        resources: [],
+        scope: 'openid profile',
+        dpop: false,
+        params: [],
+      },
       created_at: '2026-11-24T12:00:00.000Z',
     })
     // docs/security.md FS-2: the secret's path, never the secret.

@@ -83,6 +83,7 @@ function flowState(): FlowState {
     authorization_url: AUTHORIZATION_URL,
     par: null,
     dpop: null,
+    store_key: { issuer: 'https://tenant.test/', clientId: 'abc', scope: 'openid', dpop: false },
     created_at: STARTED_AT.toISOString(),
   }
 }
@@ -101,6 +102,7 @@ function options(extra: Partial<ExchangeOptions> = {}): ExchangeOptions {
     http: DEFAULT_HTTP_SETTINGS,
     clockToleranceSeconds: 60,
     assertions: NO_ASSERTIONS,
+    save: undefined,
     stateFile: undefined,
     authorization: null,
     ...extra,

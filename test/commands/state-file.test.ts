@@ -58,6 +58,7 @@ function flowState(extra: Partial<FlowState> = {}): FlowState {
     authorization_url: `${ORIGIN}/authorize?response_type=code&client_id=abc`,
     par: null,
     dpop: null,
+    store_key: { issuer: 'https://tenant.test/', clientId: 'abc', scope: 'openid', dpop: false },
     created_at: '2026-11-24T12:00:00.000Z',
     ...extra,
   }

@@ -300,3 +300,67 @@ describe('pkce userinfo and pkce revoke', () => {
     expect(token.code).toBe(4)
   })
 })
+
+describe('refresh and userinfo from the store; exchange --save', () => {
+  it('refresh with no token file refreshes the stored entry and stores the result; userinfo takes the stored token', async () => {
+    const flags = [
+      '--issuer',
+      tenant.sandbox.issuer,
+      '--client-id',
+      DEFAULT_CLIENT_IDS.public,
+      '--scope',
+      'openid email offline_access',
+    ]
+    const login = await pkce(['login', ...flags, '--port', '0', '--browser', BROWSER, '--save'])
+    expect(login.code).toBe(0)
+    const before = await pkce(['token', ...flags])
+    const refresh = await pkce(['refresh', ...flags, '--json'])
+    expect({ code: refresh.code, stderr: refresh.stderr }).toMatchObject({ code: 0 })
+    const refreshed = jsonOf(refresh) as { tokens: { access_token: string } }
+    expect(refreshed.tokens.access_token).not.toBe(before.stdout.trim())
+    const after = await pkce(['token', ...flags])
+    expect(after.stdout.trim()).toBe(refreshed.tokens.access_token)
+
+    const userinfo = await pkce(['userinfo', ...flags, '--json'])
+    expect({ code: userinfo.code, stderr: userinfo.stderr }).toMatchObject({ code: 0 })
+    expect((jsonOf(userinfo) as { checks: unknown[] }).checks).toEqual([
+      { name: 'userinfo.sub', ok: true, detail: "equals the ID token's sub" },
+    ])
+  })
+
+  it('exchange --save stores under the flags authorize was given', async () => {
+    const { createServer } = await import('node:net')
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    await new Promise((resolve) => server.close(resolve))
+    const flags = [
+      '--issuer',
+      tenant.sandbox.issuer,
+      '--client-id',
+      DEFAULT_CLIENT_IDS.public,
+      '--scope',
+      'openid phone offline_access',
+    ]
+    const authorize = await pkce(['authorize', ...flags, '--port', String(port), '--json'])
+    expect(authorize.code).toBe(0)
+    const doc = jsonOf(authorize) as { authorization_url: string; state_file: string }
+    const { driveAuthorization } = await import('../../src/sandbox/scripted-agent.js')
+    const { callbackUrl } = await driveAuthorization(doc.authorization_url, {
+      ca: readFileSync(tenant.caFile, 'utf8'),
+      stopAtCallback: true,
+    })
+    const exchange = await pkce([
+      'exchange',
+      '--state-file',
+      doc.state_file,
+      '--callback-url',
+      callbackUrl,
+      '--save',
+    ])
+    expect({ code: exchange.code, stderr: exchange.stderr }).toMatchObject({ code: 0 })
+    const token = await pkce(['token', ...flags, '--json'])
+    expect({ code: token.code, stderr: token.stderr }).toMatchObject({ code: 0 })
+    expect(jsonOf(token)).toMatchObject({ ok: true, source: 'store' })
+  })
+})

@@ -31,6 +31,7 @@ const STATE: FlowState = {
   authorization_url: 'https://tenant.test/authorize',
   par: null,
   dpop: null,
+  store_key: { issuer: 'https://tenant.test/', clientId: 'abc', scope: 'openid', dpop: false },
   created_at: '2026-12-04T00:00:00.000Z',
 }
 

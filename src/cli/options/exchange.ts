@@ -2,6 +2,8 @@ import type { Command } from 'commander'
 import type { Ctx } from '../../context.js'
 import { CliError } from '../../errors.js'
 import type { ExchangeOptions } from '../../commands/exchange.js'
+import type { CacheKey } from '../../commands/token-store.js'
+import type { Client } from '../../oauth/client-auth.js'
 import { addAssertionOptions, toAssertions } from './assertions.js'
 import type { RawAssertionOptions } from './assertions.js'
 import { addClientAuthOptions, toClientAuth } from './client-auth.js'
@@ -17,6 +19,8 @@ import type { RawTokenOutputOptions } from './output.js'
 import { addExpectedRequestOptions, DEFAULT_SCOPE } from './request.js'
 import { addTargetOptions, toClient, toIssuer } from './target.js'
 import type { RawTargetOptions } from './target.js'
+import { addSaveOption } from './store.js'
+import type { RawSaveOptions } from './store.js'
 import { addValidationOptions, toClockToleranceSeconds } from './validation.js'
 import type { RawValidationOptions } from './validation.js'
 
@@ -32,7 +36,8 @@ export interface RawExchangeOptions
     RawHttpOptions,
     RawValidationOptions,
     RawAssertionOptions,
-    RawTokenOutputOptions {
+    RawTokenOutputOptions,
+    RawSaveOptions {
   stateFile?: string
   callbackUrl?: string
   code?: string
@@ -56,13 +61,15 @@ export function addExchangeOptions(command: Command): Command {
     .option('--callback-url <url|->', 'the whole redirect URL from the address bar (- reads stdin)')
     .option('--code <code>', 'a bare authorization code (with --code-verifier-file and the target)')
     .option('--code-verifier-file <path|->', 'the code_verifier, from a file or stdin')
-  return addTokenOutputOptions(
-    addValidationOptions(
-      addAssertionOptions(
-        addHttpOptions(
-          addDpopOptions(
-            addRedirectOptions(
-              addExpectedRequestOptions(addClientAuthOptions(addTargetOptions(command))),
+  return addSaveOption(
+    addTokenOutputOptions(
+      addValidationOptions(
+        addAssertionOptions(
+          addHttpOptions(
+            addDpopOptions(
+              addRedirectOptions(
+                addExpectedRequestOptions(addClientAuthOptions(addTargetOptions(command))),
+              ),
             ),
           ),
         ),
@@ -159,6 +166,10 @@ async function fromStateFile(
     http: await toHttpSettings(raw, raw.showTokens === true),
     clockToleranceSeconds: toClockToleranceSeconds(raw),
     assertions: toAssertions(raw),
+    save:
+      raw.save === true
+        ? (await import('../../commands/token-store.js')).cacheKey(state.store_key)
+        : undefined,
     stateFile: raw.stateFile,
     authorization: {
       authorization_url: state.authorization_url,
@@ -205,9 +216,26 @@ async function fromCode(raw: RawExchangeOptions, ctx: Ctx): Promise<ExchangeOpti
     http: await toHttpSettings(raw, raw.showTokens === true),
     clockToleranceSeconds: toClockToleranceSeconds(raw),
     assertions: toAssertions(raw),
+    save: raw.save === true ? await codeModeKey(raw, issuer, client) : undefined,
     stateFile: undefined,
     authorization: null,
   }
+}
+
+/** `--save` with a bare code: the entry named by the flags given, as `pkce token` names it. */
+async function codeModeKey(
+  raw: RawExchangeOptions,
+  issuer: string,
+  client: Client,
+): Promise<CacheKey> {
+  const { authorizationRequestWith } = await import('../../commands/authorize-step.js')
+  const { storeKeyFor } = await import('../../commands/token-cache.js')
+  const { cacheKey } = await import('../../commands/token-store.js')
+  const request = authorizationRequestWith({
+    scope: raw.scope ?? DEFAULT_SCOPE,
+    audience: raw.audience,
+  })
+  return cacheKey(storeKeyFor({ issuer, client }, request, raw.dpop === true))
 }
 
 /** Every input read and checked here, before any request: the state file, the callback, secrets. */

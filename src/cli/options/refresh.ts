@@ -11,7 +11,8 @@ import { addHttpOptions, toHttpSettings } from './http.js'
 import type { RawHttpOptions } from './http.js'
 import { addTokenOutputOptions } from './output.js'
 import type { RawTokenOutputOptions } from './output.js'
-import { audienceOption, scopeOption } from './request.js'
+import { addRequestOptions, toAuthorizationRequest } from './request.js'
+import type { RawRequestOptions } from './request.js'
 import { addTargetOptions, toClient, toIssuer } from './target.js'
 import type { RawTargetOptions } from './target.js'
 import { addValidationOptions, toClockToleranceSeconds } from './validation.js'
@@ -22,21 +23,20 @@ import type { RawValidationOptions } from './validation.js'
 export interface RawRefreshOptions
   extends
     RawTargetOptions,
+    RawRequestOptions,
     RawDpopOptions,
     RawHttpOptions,
     RawValidationOptions,
     RawAssertionOptions,
     RawTokenOutputOptions {
   refreshTokenFile?: string
-  scope?: string
-  audience?: string
 }
 
 export function addRefreshOptions(command: Command): Command {
-  addClientAuthOptions(addTargetOptions(command))
-    .option('--refresh-token-file <path|->', 'the refresh token, from a file or stdin (required)')
-    .addOption(scopeOption('the original grant’s'))
-    .addOption(audienceOption())
+  addRequestOptions(addClientAuthOptions(addTargetOptions(command))).option(
+    '--refresh-token-file <path|->',
+    'the refresh token, from a file or stdin; else the token store entry the flags name',
+  )
   return addTokenOutputOptions(
     addValidationOptions(addAssertionOptions(addHttpOptions(addDpopOptions(command)))),
   )
@@ -45,21 +45,47 @@ export function addRefreshOptions(command: Command): Command {
 /** The refresh token is a secret: from a file or stdin only (docs/security.md SO-1). */
 export async function toRefreshOptions(raw: RawRefreshOptions, ctx: Ctx): Promise<RefreshOptions> {
   const issuer = await toIssuer(raw)
-  if (raw.refreshTokenFile === undefined) {
-    throw new CliError('usage_error', '--refresh-token-file <path|-> is required', {
-      hint: 'pkce login --print refresh_token > rt.txt (with offline_access in --scope) gives one',
-    })
-  }
   const client = await toClient(raw, ctx)
-  const { readSecret } = await import('../../commands/inputs.js')
-  return {
-    target: { issuer, client },
-    refreshToken: await readSecret(raw.refreshTokenFile, 'the refresh token', ctx),
-    scope: raw.scope,
+  const target = { issuer, client }
+  const common = {
+    target,
     audience: raw.audience,
-    dpop: await toDpopOptions(raw, ctx),
     http: await toHttpSettings(raw, raw.showTokens === true),
     clockToleranceSeconds: toClockToleranceSeconds(raw),
     assertions: toAssertions(raw),
+  }
+  if (raw.refreshTokenFile === undefined) {
+    // From the store: the entry login --save wrote for the same flags, its DPoP key included.
+    const request = await toAuthorizationRequest(raw, ctx)
+    const { loadStoredEntry } = await import('../../commands/token-cache.js')
+    const { key, entry } = await loadStoredEntry(target, request, raw.dpop === true, ctx)
+    if (entry.refresh_token === undefined) {
+      throw new CliError('token_unavailable', 'the stored entry has no refresh token', {
+        hint: 'log in again with offline_access in --scope and --save',
+      })
+    }
+    return {
+      ...common,
+      refreshToken: entry.refresh_token,
+      scope: undefined,
+      dpop:
+        entry.dpop === undefined
+          ? undefined
+          : {
+              alg: entry.dpop.alg,
+              key: entry.dpop.jwk,
+              allowDowngrade: raw.allowDpopDowngrade === true,
+            },
+      storeKey: key,
+    }
+  }
+  const { readSecret } = await import('../../commands/inputs.js')
+  return {
+    ...common,
+    refreshToken: await readSecret(raw.refreshTokenFile, 'the refresh token', ctx),
+    // RFC 6749 §6: a scope is sent only when asked for, and may only narrow the grant.
+    scope: raw.scope,
+    dpop: await toDpopOptions(raw, ctx),
+    storeKey: undefined,
   }
 }

@@ -44,14 +44,11 @@ export function audienceOption(): Option {
   )
 }
 
-/**
- * `--scope`: the scopes asked for. A refresh asks for the original grant's unless told otherwise
- * (RFC 6749 §6), so its default is named, not a value.
- */
-export function scopeOption(defaultScope: string = DEFAULT_SCOPE): Option {
+/** `--scope`: the scopes asked for. */
+function scopeOption(): Option {
   return new Option(
     '--scope <scope>',
-    withDefault('space-separated scopes; add offline_access for a refresh token', defaultScope),
+    withDefault('space-separated scopes; add offline_access for a refresh token', DEFAULT_SCOPE),
   )
 }
 

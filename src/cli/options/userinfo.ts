@@ -6,19 +6,25 @@ import { addDpopOptions, toDpopOptions } from './dpop.js'
 import type { RawDpopOptions } from './dpop.js'
 import { addHttpOptions, toHttpSettings } from './http.js'
 import type { RawHttpOptions } from './http.js'
-import { addTargetOptions, toIssuer } from './target.js'
+import { addRequestOptions, toAuthorizationRequest } from './request.js'
+import type { RawRequestOptions } from './request.js'
+import { addTargetOptions, toClient, toIssuer } from './target.js'
 import type { RawTargetOptions } from './target.js'
 
 // `pkce userinfo`: an access token at the UserInfo endpoint.
 
-export interface RawUserinfoOptions extends RawTargetOptions, RawDpopOptions, RawHttpOptions {
+export interface RawUserinfoOptions
+  extends RawTargetOptions, RawRequestOptions, RawDpopOptions, RawHttpOptions {
   accessTokenFile?: string
   idTokenFile?: string
 }
 
 export function addUserinfoOptions(command: Command): Command {
-  addTargetOptions(command)
-    .option('--access-token-file <path|->', 'the access token, from a file or stdin (required)')
+  addRequestOptions(addTargetOptions(command))
+    .option(
+      '--access-token-file <path|->',
+      'the access token, from a file or stdin; else the token store entry the flags name',
+    )
     .option('--id-token-file <path>', 'an ID token whose sub the UserInfo sub must equal (IT-13)')
   return addHttpOptions(addDpopOptions(command))
 }
@@ -30,9 +36,22 @@ export async function toUserinfoOptions(
 ): Promise<UserinfoOptions> {
   const issuer = await toIssuer(raw)
   if (raw.accessTokenFile === undefined) {
-    throw new CliError('usage_error', '--access-token-file <path|-> is required', {
-      hint: 'pkce login --print access_token > at.txt gives one',
-    })
+    // From the store: the access token, its DPoP key and the ID token's sub, as login --save kept them.
+    const client = await toClient(raw, ctx)
+    const request = await toAuthorizationRequest(raw, ctx)
+    const { loadStoredEntry } = await import('../../commands/token-cache.js')
+    const { entry } = await loadStoredEntry({ issuer, client }, request, raw.dpop === true, ctx)
+    const sub = entry.id_token_claims?.sub
+    return {
+      issuer,
+      accessToken: entry.access_token,
+      dpop:
+        entry.dpop === undefined
+          ? undefined
+          : { alg: entry.dpop.alg, key: entry.dpop.jwk, allowDowngrade: false },
+      idTokenSub: typeof sub === 'string' ? sub : undefined,
+      http: await toHttpSettings(raw, false),
+    }
   }
   const { readSecret } = await import('../../commands/inputs.js')
   const accessToken = await readSecret(raw.accessTokenFile, 'the access token', ctx)

@@ -52,6 +52,7 @@ function flowState(extra: Partial<FlowState> = {}): FlowState {
     authorization_url: AUTHORIZATION_URL,
     par: null,
     dpop: null,
+    store_key: { issuer: 'https://tenant.test/', clientId: 'abc', scope: 'openid', dpop: false },
     created_at: '2026-11-24T11:59:00.000Z',
     ...extra,
   }
