@@ -4,6 +4,7 @@ import type { IO } from '../io/io.js'
 import { sanitize } from '../sanitize.js'
 import type { AuthorizationRequest, Target } from './authorize-step.js'
 import type { DpopOptions } from './flow.js'
+import type { LoginOptions } from './login.js'
 import type { HttpSettings } from './http-settings.js'
 import { NO_ASSERTIONS } from './assertions.js'
 import { storeKeyFor } from './token-cache.js'
@@ -29,13 +30,15 @@ export interface TokenOptions {
   /** A stored token must stay valid at least this long, else it is refreshed. */
   minValidSeconds: number
   forceRefresh: boolean
+  /** `--login`: with nothing usable stored, sign in (a browser) and save; never otherwise. */
+  login: LoginOptions | undefined
 }
 
 export interface TokenResult {
   access_token: string
   token_type: string
   expires_at: string | null
-  source: 'store' | 'refresh'
+  source: 'store' | 'refresh' | 'login'
 }
 
 function fromEntry(entry: StoreEntry, source: TokenResult['source']): TokenResult {
@@ -60,6 +63,19 @@ export async function runToken(opts: TokenOptions, ctx: Ctx): Promise<TokenResul
     !opts.forceRefresh && isFresh(entry, ctx.now(), opts.minValidSeconds)
   const stored = await loadEntry(store, key)
   if (stored !== undefined && usable(stored)) return fromEntry(stored, 'store')
+  if (stored?.refresh_token === undefined && opts.login !== undefined) {
+    const { runLogin } = await import('./login.js')
+    const { tokens } = await runLogin({ ...opts.login, save: true }, ctx)
+    return {
+      access_token: tokens.access_token,
+      token_type: tokens.token_type,
+      expires_at:
+        tokens.expires_in === null
+          ? null
+          : new Date(ctx.now().getTime() + tokens.expires_in * 1000).toISOString(),
+      source: 'login',
+    }
+  }
   if (stored?.refresh_token === undefined) {
     throw new CliError(
       'token_unavailable',
@@ -67,7 +83,7 @@ export async function runToken(opts: TokenOptions, ctx: Ctx): Promise<TokenResul
         ? 'no stored token for this issuer, client and request'
         : 'the stored token is too close to expiry and there is no refresh token to renew it',
       {
-        hint: 'run pkce login --save with the same flags (add offline_access to --scope to renew without a browser)',
+        hint: 'run pkce login --save with the same flags (offline_access in --scope renews it without a browser), or pkce token --login',
       },
     )
   }

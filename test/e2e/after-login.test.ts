@@ -364,3 +364,55 @@ describe('refresh and userinfo from the store; exchange --save', () => {
     expect(jsonOf(token)).toMatchObject({ ok: true, source: 'store' })
   })
 })
+
+describe('token --login, --force-refresh, and a DPoP-bound refresh from the store', () => {
+  const flags = (scope: string): string[] => [
+    '--issuer',
+    tenant.sandbox.issuer,
+    '--client-id',
+    DEFAULT_CLIENT_IDS.public,
+    '--scope',
+    scope,
+  ]
+
+  it('token --login signs in once and saves; then the store; --force-refresh refreshes a valid token', async () => {
+    const scope = 'openid address offline_access'
+    const first = await pkce([
+      'token',
+      ...flags(scope),
+      '--login',
+      '--port',
+      '0',
+      '--browser',
+      BROWSER,
+      '--json',
+    ])
+    expect({ code: first.code, stderr: first.stderr }).toMatchObject({ code: 0 })
+    expect(jsonOf(first)).toMatchObject({ ok: true, source: 'login' })
+    const second = await pkce(['token', ...flags(scope), '--json'])
+    expect(jsonOf(second)).toMatchObject({ ok: true, source: 'store' })
+    const forced = await pkce(['token', ...flags(scope), '--force-refresh', '--json'])
+    expect({ code: forced.code, stderr: forced.stderr }).toMatchObject({ code: 0 })
+    expect(jsonOf(forced)).toMatchObject({ ok: true, source: 'refresh' })
+  })
+
+  it('a DPoP-bound login saved with its key refreshes from the store as DPoP', async () => {
+    const scope = 'openid phone email offline_access'
+    const login = await pkce([
+      'login',
+      ...flags(scope),
+      '--dpop',
+      '--port',
+      '0',
+      '--browser',
+      BROWSER,
+      '--save',
+    ])
+    expect({ code: login.code, stderr: login.stderr }).toMatchObject({ code: 0 })
+    const refresh = await pkce(['refresh', ...flags(scope), '--dpop', '--json'])
+    expect({ code: refresh.code, stderr: refresh.stderr }).toMatchObject({ code: 0 })
+    const doc = jsonOf(refresh) as { tokens: { token_type: string }; dpop: { jkt: string } | null }
+    expect(doc.tokens.token_type).toBe('DPoP')
+    expect(doc.dpop?.jkt).toMatch(/^[\w-]{43}$/u)
+  })
+})

@@ -1,12 +1,15 @@
 import type { Command } from 'commander'
 import type { Ctx } from '../../context.js'
 import type { LogoutOptions, TokenOptions } from '../../commands/token.js'
+import { NO_ASSERTIONS } from '../../commands/assertions.js'
 import { CliError } from '../../errors.js'
 import { addClientAuthOptions } from './client-auth.js'
 import { addDpopOptions, toDpopOptions } from './dpop.js'
 import type { RawDpopOptions } from './dpop.js'
 import { addHttpOptions, toHttpSettings } from './http.js'
 import type { RawHttpOptions } from './http.js'
+import { addListenerOptions, toListenerOptions, toRedirectUri } from './listener.js'
+import type { RawListenerOptions } from './listener.js'
 import { addRequestOptions, toAuthorizationRequest } from './request.js'
 import type { RawRequestOptions } from './request.js'
 import { addTargetOptions, toClient, toIssuer } from './target.js'
@@ -29,6 +32,7 @@ export interface RawTokenCommandOptions {
   minValid?: number
   forceRefresh?: boolean
   list?: boolean
+  login?: boolean
 }
 
 export function addSaveOption(command: Command): Command {
@@ -46,6 +50,10 @@ export function addTokenCommandOptions(command: Command): Command {
       parser(parseDuration),
     )
     .option('--force-refresh', 'refresh even when the stored token is still valid')
+    .option(
+      '--login',
+      'with nothing usable stored, sign in through the browser and save (as login --save)',
+    )
     .option('--list', 'list the stored entries (never a token)')
 }
 
@@ -55,6 +63,7 @@ export function toMinValidSeconds(raw: RawTokenCommandOptions): number {
 
 export interface RawTokenOptions
   extends
+    RawListenerOptions,
     RawTargetOptions,
     RawRequestOptions,
     RawDpopOptions,
@@ -64,10 +73,12 @@ export interface RawTokenOptions
 
 /** `pkce token`: login's target and request flags (they make the cache key) and the store's. */
 export function addTokenOptions(command: Command): Command {
-  return addTokenCommandOptions(
-    addValidationOptions(
-      addHttpOptions(
-        addDpopOptions(addRequestOptions(addClientAuthOptions(addTargetOptions(command)))),
+  return addListenerOptions(
+    addTokenCommandOptions(
+      addValidationOptions(
+        addHttpOptions(
+          addDpopOptions(addRequestOptions(addClientAuthOptions(addTargetOptions(command)))),
+        ),
       ),
     ),
   )
@@ -77,14 +88,34 @@ export async function toTokenOptions(raw: RawTokenOptions, ctx: Ctx): Promise<To
   const issuer = await toIssuer(raw)
   const request = await toAuthorizationRequest(raw, ctx)
   const client = await toClient(raw, ctx)
+  const target = { issuer, client }
+  const dpop = await toDpopOptions(raw, ctx)
+  const http = await toHttpSettings(raw, false)
+  const clockToleranceSeconds = toClockToleranceSeconds(raw)
+  let login: TokenOptions['login']
+  if (raw.login === true) {
+    const redirectUri = await toRedirectUri(raw, ctx.env)
+    login = {
+      target,
+      request,
+      redirectUri,
+      dpop,
+      http,
+      listener: await toListenerOptions(raw, redirectUri, ctx),
+      clockToleranceSeconds,
+      assertions: NO_ASSERTIONS,
+      save: true,
+    }
+  }
   return {
-    target: { issuer, client },
+    target,
     request,
-    dpop: await toDpopOptions(raw, ctx),
-    http: await toHttpSettings(raw, false),
-    clockToleranceSeconds: toClockToleranceSeconds(raw),
+    dpop,
+    http,
+    clockToleranceSeconds,
     minValidSeconds: toMinValidSeconds(raw),
     forceRefresh: raw.forceRefresh === true,
+    login,
   }
 }
 
