@@ -16,6 +16,25 @@ const node = /(\d+\.\d+)/u.exec(engines.node)?.[1] ?? '20'
 // loaded only by the commands that use them; `open` finds its own xdg-open script beside itself.
 const EXTERNAL = ['oidc-provider', 'playwright-core', 'open']
 
+// Node's built-ins through require(), not import: an ESM import of a built-in builds a facade that
+// reads every export, and node:http's include Node 22+'s WebSocket and EventSource getters, which
+// load Node's own copy of undici (~25 ms of a Node 24 login). The bundle reads properties at use.
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(build) {
+    // Only imports: a require() (the CommonJS packages', and the one below) stays as it is.
+    build.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === 'import-statement' || args.kind === 'dynamic-import'
+        ? { path: args.path, namespace: 'builtin' }
+        : undefined,
+    )
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)})`,
+      loader: 'js',
+    }))
+  },
+}
+
 const { outputFiles } = await build({
   absWorkingDir: root,
   entryPoints: ['src/main.ts'],
@@ -28,7 +47,8 @@ const { outputFiles } = await build({
   platform: 'node',
   target: `node${node}`,
   external: EXTERNAL,
-  // The CommonJS packages bundled (commander, undici) call require() for Node's built-ins.
+  plugins: [builtinsByRequire],
+  // The CommonJS packages bundled (commander, undici) and the plugin require Node's built-ins.
   banner: {
     js: "import { createRequire as __pkceCreateRequire } from 'node:module'; const require = __pkceCreateRequire(import.meta.url);",
   },
