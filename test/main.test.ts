@@ -136,12 +136,16 @@ describe('main(): expected failures (security.md D-6)', () => {
       stderr: "error: unknown option '--bogus'\n(run with --help for usage)\n",
       calls: [],
     })
-    expect(await runMain(['bogus'])).toEqual({
+    expect(await runMain(['qqqqqqqq'])).toEqual({
       code: 2,
       stdout: '',
-      stderr: "error: unknown command 'bogus'\n(run with --help for usage)\n",
+      stderr: "error: unknown command 'qqqqqqqq'\n(run with --help for usage)\n",
       calls: [],
     })
+    // Commander suggests the nearest command name when there is one.
+    expect((await runMain(['logn'])).stderr).toBe(
+      "error: unknown command 'logn'\n(Did you mean login?)\n(run with --help for usage)\n",
+    )
   })
 })
 
