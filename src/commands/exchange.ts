@@ -102,14 +102,8 @@ export async function runExchange(opts: ExchangeOptions, ctx: Ctx): Promise<Exch
     assertOnTokens(opts.assertions, validated, flow, ctx)
     flow.lap('validate')
     if (opts.save !== undefined) {
-      const { saveTokens } = await import('./token-cache.js')
-      const { key, alg } = opts.dpop ?? {}
-      await saveTokens(
-        opts.save,
-        validated,
-        key === undefined || alg === undefined ? undefined : { alg, jwk: key },
-        ctx,
-      )
+      const { saveTokens, storedDpopKey } = await import('./token-cache.js')
+      await saveTokens(opts.save, validated, storedDpopKey(opts.dpop), ctx)
     }
     if (opts.stateFile !== undefined) await deleteStateFile(opts.stateFile)
     return {

@@ -95,15 +95,13 @@ export async function runRefresh(opts: RefreshOptions, ctx: Ctx): Promise<Refres
     assertOnTokens(opts.assertions, validated, flow, ctx)
     flow.lap('validate')
     if (opts.storeKey !== undefined) {
-      const { saveTokens } = await import('./token-cache.js')
+      const { saveTokens, storedDpopKey } = await import('./token-cache.js')
       // Without rotation the refresh token sent stays the one to keep (RFC 6749 §6).
       const kept = validated.tokens.refresh_token ?? opts.refreshToken
       await saveTokens(
         opts.storeKey,
         { ...validated, tokens: { ...validated.tokens, refresh_token: kept } },
-        opts.dpop?.key === undefined || opts.dpop.alg === undefined
-          ? undefined
-          : { alg: opts.dpop.alg, jwk: opts.dpop.key },
+        storedDpopKey(opts.dpop),
         ctx,
       )
     }

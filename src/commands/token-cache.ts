@@ -3,6 +3,7 @@ import { CliError } from '../errors.js'
 import type { TokenResponse } from '../oauth/token.js'
 import type { AuthorizationRequest, Target } from './authorize-step.js'
 import type { ValidatedTokens } from './exchange-step.js'
+import type { DpopOptions } from './flow.js'
 import type { CacheKey, StoreEntry } from './token-store.js'
 
 // The token store as the commands use it: which entry a run's flags name, saving what a login,
@@ -71,4 +72,10 @@ export async function loadStoredEntry(
     })
   }
   return { key, entry }
+}
+
+/** A run's given DPoP key as the store keeps it (`exchange`, `refresh`: the key came from a file). */
+export function storedDpopKey(dpop: DpopOptions | undefined): StoreEntry['dpop'] | undefined {
+  if (dpop?.key === undefined || dpop.alg === undefined) return undefined
+  return { alg: dpop.alg, jwk: dpop.key }
 }
