@@ -22,11 +22,10 @@ const EXTERNAL = ['oidc-provider', 'playwright-core', 'open']
 const builtinsByRequire = {
   name: 'builtins-by-require',
   setup(build) {
-    // Only imports: a require() (the CommonJS packages', and the one below) stays as it is.
+    // Static imports only: a require() (the CommonJS packages', and the one below) stays as it
+    // is, and so does an import(), which would see a CommonJS module's default export alone.
     build.onResolve({ filter: /^node:/ }, (args) =>
-      args.kind === 'import-statement' || args.kind === 'dynamic-import'
-        ? { path: args.path, namespace: 'builtin' }
-        : undefined,
+      args.kind === 'import-statement' ? { path: args.path, namespace: 'builtin' } : undefined,
     )
     build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
       contents: `module.exports = require(${JSON.stringify(args.path)})`,
