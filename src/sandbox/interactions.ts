@@ -13,7 +13,16 @@ export interface InteractionContext {
   clients: SandboxClient[]
   users: TenantUsers
   skipConsent: boolean
+  /** `identifier-first`: the username on one page, then the password, as Auth0's Universal Login. */
+  loginPage: LoginPageKind
 }
+
+export type LoginPageKind = 'classic' | 'identifier-first'
+
+/** The one password the sandbox refuses, so that tests can see a wrong-password message. */
+export const WRONG_PASSWORD = 'wrong-password'
+/** Auth0 Universal Login's message for a failed sign-in. */
+export const WRONG_PASSWORD_MESSAGE = 'Wrong username or password'
 
 const FORM_LIMIT = 16 * 1024
 const INTERACTION_PATH = /^\/u\/(login|consent)\/([\w-]+)$/
@@ -57,19 +66,37 @@ export function interactionHandler(context: InteractionContext) {
       clientName,
       ...(redirectUri === undefined ? {} : { redirectUri }),
     }
+    const first = context.loginPage === 'identifier-first' ? 'identifier' : 'classic'
     if (req.method === 'GET') {
       const hint = stringParam(interaction, 'login_hint')
       return send(
         res,
-        loginPage({ ...pageInput, ...(hint === undefined ? {} : { username: hint }) }),
+        loginPage({ ...pageInput, step: first, ...(hint === undefined ? {} : { username: hint }) }),
       )
     }
     const form = await readForm(req)
     const username = (form.get('username') ?? '').trim()
-    if (username === '' || (form.get('password') ?? '') === '') {
+    const password = form.get('password') ?? ''
+    if (form.get('step') === 'identifier' && username !== '' && !form.has('password')) {
+      return send(res, loginPage({ ...pageInput, step: 'password', username }))
+    }
+    // The page the rejected attempt came from: the password page once the username is known.
+    const retry = first === 'identifier' && username !== '' ? 'password' : first
+    if (username === '' || password === '') {
       return send(
         res,
-        loginPage({ ...pageInput, username, error: 'Enter a username and a password.' }),
+        loginPage({
+          ...pageInput,
+          step: retry,
+          username,
+          error: 'Enter a username and a password.',
+        }),
+      )
+    }
+    if (password === WRONG_PASSWORD) {
+      return send(
+        res,
+        loginPage({ ...pageInput, step: retry, username, error: WRONG_PASSWORD_MESSAGE }),
       )
     }
     const sub = subjectFor(username)

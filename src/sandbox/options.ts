@@ -22,6 +22,8 @@ export interface SandboxOptions {
   dpopNonce: boolean
   /** Grant consent without showing the consent page. */
   skipConsent: boolean
+  /** The login page's shape: one page (`classic`), or username then password (`identifier-first`). */
+  loginPage: 'classic' | 'identifier-first'
   lifetimes: SandboxLifetimes
   /** A JSON file of users, clients, audiences and organizations; absent: `defaultSandboxConfig()`. */
   configFile: string | undefined
@@ -43,6 +45,7 @@ const DEFAULTS: SandboxOptions = {
   requireDpop: false,
   dpopNonce: false,
   skipConsent: false,
+  loginPage: 'classic',
   lifetimes: { accessToken: 86_400, idToken: 36_000, refreshToken: 2_592_000 },
   configFile: undefined,
 }
@@ -56,6 +59,7 @@ export function sandboxOptions(given: SandboxOptionsInput = {}): SandboxOptions 
     requireDpop: given.requireDpop ?? DEFAULTS.requireDpop,
     dpopNonce: given.dpopNonce ?? DEFAULTS.dpopNonce,
     skipConsent: given.skipConsent ?? DEFAULTS.skipConsent,
+    loginPage: given.loginPage ?? DEFAULTS.loginPage,
     lifetimes: {
       accessToken: given.lifetimes?.accessToken ?? DEFAULTS.lifetimes.accessToken,
       idToken: given.lifetimes?.idToken ?? DEFAULTS.lifetimes.idToken,

@@ -16,6 +16,11 @@ export interface LoginPageInput {
   username?: string
   /** Shown above the form after a rejected attempt. */
   error?: string
+  /**
+   * Auth0 Universal Login's shapes: `classic` asks for both on one page; `identifier-first` asks
+   * for the username (`identifier`), then on a second page for the password (`password`).
+   */
+  step?: 'classic' | 'identifier' | 'password'
 }
 
 export interface ConsentPageInput {
@@ -53,16 +58,28 @@ export function escapeHtml(value: string): string {
 export function loginPage(input: LoginPageInput): HtmlPage {
   const error =
     input.error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(input.error)}</p>`
+  const step = input.step ?? 'classic'
+  const username = escapeHtml(input.username ?? '')
+  // Every step is a `login` form to the scripted user: posting both fields from any step signs in.
+  const usernameField =
+    step === 'password'
+      ? `<p>Signed in as <strong>${username}</strong></p>
+<input type="hidden" name="username" value="${username}">`
+      : `<label for="username">Username or email</label>
+<input id="username" name="username" autocomplete="username" required value="${username}">`
+  const passwordField =
+    step === 'identifier'
+      ? `<input type="hidden" name="step" value="identifier">`
+      : `<label for="password">Password (any)</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>`
   return page({
     status: input.error === undefined ? 200 : 400,
-    title: 'Log in',
+    title: step === 'password' ? 'Enter your password' : 'Log in',
     redirectUri: input.redirectUri,
-    main: `<h1>Log in to continue to ${escapeHtml(input.clientName)}</h1>
+    main: `<h1>${step === 'password' ? 'Enter your password for' : 'Log in to continue to'} ${escapeHtml(input.clientName)}</h1>
 ${error}<form method="post" action="${escapeHtml(input.action)}" data-sandbox-form="login">
-<label for="username">Username or email</label>
-<input id="username" name="username" autocomplete="username" required value="${escapeHtml(input.username ?? '')}">
-<label for="password">Password (any)</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
+${usernameField}
+${passwordField}
 <button type="submit">Continue</button>
 </form>`,
   })

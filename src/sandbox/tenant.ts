@@ -115,6 +115,7 @@ export async function startSandbox(
       clients,
       users,
       skipConsent: options.skipConsent,
+      loginPage: options.loginPage,
     })
     const providerCallback = provider.callback()
     handle = (req, res) => {

@@ -113,6 +113,18 @@ describe('the interaction pages', () => {
     expectErrorPage(page, 413, 'the form is too large')
   })
 
+  it("refuse the password wrong-password with Auth0 Universal Login's message (400)", async () => {
+    const { go, login } = await loginPage()
+    const page = await go(login, {
+      method: 'POST',
+      contentType: 'application/x-www-form-urlencoded',
+      body: 'username=ci-user&password=wrong-password',
+    })
+    expect(page.status).toBe(400)
+    expect(page.body).toContain('<p class="error" role="alert">Wrong username or password</p>')
+    expect(page.body).toContain('value="ci-user"')
+  })
+
   it('refuse the consent page of a transaction that is at its login (400)', async () => {
     const { go, login } = await loginPage()
     const consent = login.replace('/u/login/', '/u/consent/')

@@ -8,6 +8,7 @@ const DEFAULTS = {
   requireDpop: false,
   dpopNonce: false,
   skipConsent: false,
+  loginPage: 'classic',
   lifetimes: { accessToken: 86_400, idToken: 36_000, refreshToken: 2_592_000 },
   configFile: undefined,
 }
@@ -25,6 +26,7 @@ describe('sandboxOptions()', () => {
         https: true,
         requirePar: true,
         skipConsent: true,
+        loginPage: 'identifier-first',
         lifetimes: { idToken: 60 },
         configFile: 'tenant.json',
       }),
@@ -35,6 +37,7 @@ describe('sandboxOptions()', () => {
       requireDpop: false,
       dpopNonce: false,
       skipConsent: true,
+      loginPage: 'identifier-first',
       lifetimes: { accessToken: 86_400, idToken: 60, refreshToken: 2_592_000 },
       configFile: 'tenant.json',
     })

@@ -19,6 +19,24 @@ describe('escapeHtml()', () => {
   })
 })
 
+describe('loginPage() identifier-first (Auth0 Universal Login)', () => {
+  it('asks for the username alone, then for the password with the username kept', () => {
+    const identifier = loginPage({ action: '/u/login/abc', clientName: 'App', step: 'identifier' })
+    expect(identifier.body).toContain('<input id="username" name="username"')
+    expect(identifier.body).toContain('<input type="hidden" name="step" value="identifier">')
+    expect(identifier.body).not.toContain('type="password"')
+    const password = loginPage({
+      action: '/u/login/abc',
+      clientName: 'App',
+      step: 'password',
+      username: HOSTILE,
+    })
+    expect(password.body).toContain(`<input type="hidden" name="username" value="${ESCAPED}">`)
+    expect(password.body).toContain('name="password" type="password"')
+    expect(password.body).not.toContain('name="step"')
+  })
+})
+
 describe('loginPage()', () => {
   const page = loginPage({
     action: '/u/login/abc',

@@ -1,3 +1,4 @@
+import { Option } from 'commander'
 import type { Command } from 'commander'
 import type { Ctx } from '../../context.js'
 import type { SandboxUserOptions } from '../../commands/sandbox-user.js'
@@ -18,6 +19,7 @@ export interface RawSandboxOptions {
   requireDpop?: boolean
   dpopNonce?: boolean
   skipConsent?: boolean
+  loginPage?: 'classic' | 'identifier-first'
   accessTokenTtl?: number
   idTokenTtl?: number
   refreshTokenTtl?: number
@@ -36,6 +38,14 @@ export function addSandboxOptions(command: Command): Command {
     .option('--require-dpop', 'require DPoP-bound tokens')
     .option('--dpop-nonce', 'demand server DPoP nonces (use_dpop_nonce)')
     .option('--skip-consent', 'grant consent without showing the consent page')
+    .addOption(
+      new Option(
+        '--login-page <kind>',
+        'the login page: classic (one page) or identifier-first (username, then password, as Auth0)',
+      )
+        .choices(['classic', 'identifier-first'])
+        .default(undefined, 'classic'),
+    )
     .option('--access-token-ttl <seconds>', 'access token lifetime', integer(1, 10 ** 8))
     .option('--id-token-ttl <seconds>', 'ID token lifetime', integer(1, 10 ** 8))
     .option('--refresh-token-ttl <seconds>', 'refresh token lifetime', integer(1, 10 ** 8))
@@ -52,6 +62,7 @@ export async function toSandboxOptions(raw: RawSandboxOptions): Promise<SandboxO
     requireDpop: raw.requireDpop,
     dpopNonce: raw.dpopNonce,
     skipConsent: raw.skipConsent,
+    loginPage: raw.loginPage,
     lifetimes: {
       accessToken: raw.accessTokenTtl,
       idToken: raw.idTokenTtl,

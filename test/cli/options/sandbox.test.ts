@@ -13,6 +13,7 @@ describe('toSandboxOptions()', () => {
       requireDpop: false,
       dpopNonce: false,
       skipConsent: false,
+      loginPage: 'classic',
       lifetimes: { accessToken: 86_400, idToken: 36_000, refreshToken: 2_592_000 },
       configFile: undefined,
     })
@@ -27,6 +28,7 @@ describe('toSandboxOptions()', () => {
         requireDpop: true,
         dpopNonce: true,
         skipConsent: true,
+        loginPage: 'identifier-first',
         accessTokenTtl: 120,
         idTokenTtl: 60,
         refreshTokenTtl: 600,
@@ -39,6 +41,7 @@ describe('toSandboxOptions()', () => {
       requireDpop: true,
       dpopNonce: true,
       skipConsent: true,
+      loginPage: 'identifier-first',
       lifetimes: { accessToken: 120, idToken: 60, refreshToken: 600 },
       configFile: 'tenant.json',
     })
