@@ -23,6 +23,7 @@ export const ERROR_EXIT = {
   secret_missing: EXIT.usage,
   tls_verification_disabled: EXIT.usage,
   insecure_not_loopback: EXIT.usage,
+  browser_not_found: EXIT.usage,
 
   authorization_error: EXIT.oauth,
   par_error: EXIT.oauth,
@@ -30,6 +31,8 @@ export const ERROR_EXIT = {
   dpop_nonce_loop: EXIT.oauth,
   userinfo_error: EXIT.oauth,
   revocation_error: EXIT.oauth,
+  login_rejected: EXIT.oauth,
+  login_page_error: EXIT.oauth,
 
   metadata_invalid: EXIT.protocol,
   metadata_issuer_mismatch: EXIT.protocol,
@@ -51,6 +54,14 @@ export const ERROR_EXIT = {
   state_missing: EXIT.protocol,
   code_missing: EXIT.protocol,
   unexpected_response_parameter: EXIT.protocol,
+  fragment_relay_refused: EXIT.protocol,
+  jarm_invalid: EXIT.protocol,
+  jarm_encrypted: EXIT.protocol,
+  jarm_alg_not_allowed: EXIT.protocol,
+  jarm_signature_invalid: EXIT.protocol,
+  jarm_issuer_invalid: EXIT.protocol,
+  jarm_audience_invalid: EXIT.protocol,
+  jarm_expired: EXIT.protocol,
 
   par_invalid_response: EXIT.protocol,
   par_unexpected_status: EXIT.protocol,
@@ -82,6 +93,8 @@ export const ERROR_EXIT = {
   assertion_failed: EXIT.protocol,
   token_invalid: EXIT.protocol,
   token_unavailable: EXIT.protocol,
+  login_challenge: EXIT.protocol,
+  login_page_unrecognised: EXIT.protocol,
 
   token_malformed: EXIT.protocol,
   token_too_large: EXIT.protocol,

@@ -1,12 +1,15 @@
 import type { Ctx } from '../context.js'
 import { CliError, isCliError } from '../errors.js'
-import type { Loopback, Outcome } from '../net/loopback.js'
+import type { CallbackResponse, Loopback, Outcome } from '../net/loopback.js'
 import {
   authorizationParams,
   buildAuthorizationUrl,
   buildParAuthorizationUrl,
+  isJarm,
+  responseChannel,
   validateAuthorizationResponse,
 } from '../oauth/authorize.js'
+import type { ResponseMode } from '../oauth/authorize.js'
 import type { Client } from '../oauth/client-auth.js'
 import type { AuthorizationServer } from '../oauth/discovery.js'
 import { parEndpoint, processParResponse, pushedAuthorizationRequest } from '../oauth/par.js'
@@ -38,7 +41,8 @@ export interface AuthorizationRequest {
   /** `max_age`; sent, then enforced on the ID token's `auth_time` (OIDC Core §3.1.3.7). */
   maxAgeSeconds: number | undefined
   loginHint: string | undefined
-  responseMode: string | undefined
+  /** `response_mode`; undefined sends none (the server's default for code, `query`). */
+  responseMode: ResponseMode | undefined
   /** RFC 9396 `authorization_details`, already checked and compact. */
   authorizationDetails: string | undefined
   /** `--param` pairs, in order; none of them a parameter pkce sets itself (docs/security.md AR-1). */
@@ -233,6 +237,7 @@ export async function authorizationRequest(
   flow: Flow,
   ctx: Ctx,
 ): Promise<Authorization> {
+  checkResponseMode(opts.request.responseMode, as, flow)
   const request = prepareRequest(opts, redirectUri, flow, ctx)
   if (!pushing) {
     const url = buildAuthorizationUrl(as, new URL(opts.target.issuer), request.params)
@@ -243,12 +248,45 @@ export async function authorizationRequest(
   return { request, url: pushed.url, par: pushed.par }
 }
 
+/**
+ * A response mode the metadata does not list is a warning (the server may ignore it); a JARM mode
+ * with no `jwks_uri` cannot be verified, so it stops before the browser opens.
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+ */
+export function checkResponseMode(
+  mode: ResponseMode | undefined,
+  as: AuthorizationServer,
+  flow: Flow,
+): void {
+  if (mode === undefined) return
+  if (isJarm(mode) && as.jwks_uri === undefined) {
+    throw new CliError(
+      'usage_error',
+      `--response-mode ${mode} needs the issuer's keys to verify the response, and the metadata has no jwks_uri`,
+      { hint: 'use --response-mode query or form_post with this server' },
+    )
+  }
+  // RFC 8414 §2: absent means ["query", "fragment"].
+  const supported = as.response_modes_supported ?? ['query', 'fragment']
+  if (!supported.includes(mode)) {
+    flow.warn(
+      'response_mode_unsupported',
+      `response_mode ${mode} is not in the metadata's response_modes_supported (${supported.join(', ')}${as.response_modes_supported === undefined ? ', the default' : ''}); the server may refuse it or answer in another mode`,
+    )
+  }
+}
+
 /** Starts the loopback listener for the redirect URI and says what must be registered. */
-export async function startListener(redirectUri: URL, ctx: Ctx): Promise<Loopback> {
+export async function startListener(
+  redirectUri: URL,
+  ctx: Ctx,
+  responseMode: ResponseMode = 'query',
+): Promise<Loopback> {
   const { startLoopback } = await import('../net/loopback.js')
   const loopback = await startLoopback({
     redirectUri,
     onStray: (event) => ctx.reporter.step(`listener: ${event}`),
+    channel: responseChannel(responseMode),
   })
   ctx.reporter.step(
     `Listening on ${loopback.redirectUri.href}: it must be in the application's Allowed Callback URLs, exactly`,
@@ -282,6 +320,29 @@ export async function presentAuthorizationUrl(
   }
 }
 
+/** The authorization response as it came, for the report and `--json` (`authorization_response`). */
+export interface AuthorizationResponseReport {
+  response_mode: ResponseMode
+  /** How it reached the listener: the query of a GET, a form POST, or the relayed fragment. */
+  via: 'query' | 'form_post' | 'fragment'
+  /** JARM only: the verified response JWT, decoded. */
+  jarm: { header: Record<string, unknown>; claims: Record<string, unknown> } | null
+}
+
+export interface ReceivedCode {
+  code: string
+  response: AuthorizationResponseReport
+}
+
+/** What the callback is checked against; a JARM response needs the client id and the tolerance. */
+export interface CallbackContext {
+  as: AuthorizationServer
+  issuer: string
+  clientId?: string
+  responseMode?: ResponseMode | undefined
+  clockToleranceSeconds?: number
+}
+
 /**
  * Waits for the callback on the loopback listener and validates it; with PAR, warns when the
  * request_uri expires first (docs/security.md PAR-4). Returns the code.
@@ -290,10 +351,21 @@ export async function presentAuthorizationUrl(
 export async function receiveCode(
   loopback: Loopback,
   authorization: Authorization,
-  context: { as: AuthorizationServer; issuer: string; timeoutMs: number },
+  context: CallbackContext & { timeoutMs: number },
   flow: Flow,
   ctx: Ctx,
 ): Promise<string> {
+  return (await receiveResponse(loopback, authorization, context, flow, ctx)).code
+}
+
+/** `receiveCode`, with the response as it came for the report (`authorization_response`). */
+export async function receiveResponse(
+  loopback: Loopback,
+  authorization: Authorization,
+  context: CallbackContext & { timeoutMs: number },
+  flow: Flow,
+  ctx: Ctx,
+): Promise<ReceivedCode> {
   const { par } = authorization
   const stopWaiting = ctx.reporter.wait(
     `Waiting for the callback on ${loopback.redirectUri.href} (up to ${Math.round(context.timeoutMs / 1000)}s, Ctrl-C to stop)`,
@@ -308,16 +380,69 @@ export async function receiveCode(
           )
         }, par.expires_in * 1000)
   expiry?.unref()
-  let callback: URL
+  let callback: CallbackResponse
   try {
-    callback = await loopback.waitForCallback(context.timeoutMs, ctx.signal)
+    callback = await loopback.waitForResponse(context.timeoutMs, ctx.signal)
   } finally {
     clearTimeout(expiry)
     stopWaiting()
   }
   flow.lap('authorize')
-  ctx.reporter.step('Callback received')
-  return validateCallback(callback, authorization.request.state, context, flow)
+  ctx.reporter.step(
+    `Callback received${callback.via === 'query' ? '' : callback.via === 'form_post' ? ' (form POST)' : ' (URL fragment, relayed by the page)'}`,
+  )
+  return validateResponse(callback, authorization.request.state, context, flow, ctx)
+}
+
+/**
+ * Validates a response taken by the listener in the mode asked for. A JARM response is verified
+ * first (signature, `iss`, `aud`, `exp`: docs/security.md RM-3); its claims then go through the
+ * same checks as a plain response (RH-1 to RH-4).
+ * @see https://openid.net/specs/oauth-v2-jarm.html#section-2.4
+ */
+export async function validateResponse(
+  callback: CallbackResponse,
+  state: string,
+  context: CallbackContext,
+  flow: Flow,
+  ctx: Ctx,
+): Promise<ReceivedCode> {
+  const mode = context.responseMode ?? 'query'
+  if (context.responseMode !== undefined) {
+    flow.checks.push({
+      name: 'callback.response_mode',
+      ok: true,
+      detail: `${mode}: ${callback.via === 'query' ? 'the query of a GET' : callback.via === 'form_post' ? 'a form POST' : 'the URL fragment, posted back by the relay page'}`,
+    })
+  }
+  if (!isJarm(mode)) {
+    const code = validateParams(callback.params, state, context, flow, true)
+    return { code, response: { response_mode: mode, via: callback.via, jarm: null } }
+  }
+  const { jarmResponseParameter, verifyJarmResponse } = await import('../oauth/jarm.js')
+  const { issuerKeys } = await import('../jwt/jwks-source.js')
+  const jwt = jarmResponseParameter(callback.params, mode)
+  const jarm = await verifyJarmResponse(
+    jwt,
+    {
+      issuer: context.issuer,
+      clientId: context.clientId ?? '',
+      supportedAlgorithms: context.as.authorization_signing_alg_values_supported,
+      keys: issuerKeys(context.as, flow.http),
+      now: ctx.now(),
+      clockToleranceSeconds: context.clockToleranceSeconds ?? 60,
+    },
+    flow.checks,
+  )
+  const code = validateParams(jarm.params, state, context, flow, false)
+  return {
+    code,
+    response: {
+      response_mode: mode,
+      via: callback.via,
+      jarm: { header: { ...jarm.header }, claims: { ...jarm.claims } },
+    },
+  }
 }
 
 /**
@@ -331,15 +456,26 @@ export function validateCallback(
   context: { as: AuthorizationServer; issuer: string },
   flow: Flow,
 ): string {
-  const response = validateAuthorizationResponse(callback, {
+  return validateParams(callback.searchParams, state, context, flow, true)
+}
+
+function validateParams(
+  params: URLSearchParams,
+  state: string,
+  context: { as: AuthorizationServer; issuer: string },
+  flow: Flow,
+  warnUnadvertisedIss: boolean,
+): string {
+  const response = validateAuthorizationResponse(params, {
     state,
     issuer: context.issuer,
     issRequired: context.as.authorization_response_iss_parameter_supported === true,
   })
   flow.checks.push({ name: 'callback.state', ok: true, detail: 'equals the state sent' })
-  if (callback.searchParams.has('iss'))
+  if (params.has('iss'))
     flow.checks.push({ name: 'callback.iss', ok: true, detail: `equals ${context.issuer}` })
-  if (response.issUnadvertised) {
+  // A JARM response's iss is the JWT's, required by JARM whatever RFC 9207's metadata says.
+  if (response.issUnadvertised && warnUnadvertisedIss) {
     flow.warn(
       'iss_unadvertised',
       'the callback carries iss although the metadata does not advertise authorization_response_iss_parameter_supported',

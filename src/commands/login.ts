@@ -8,11 +8,15 @@ import {
   failurePage,
   pastedCode,
   presentAuthorizationUrl,
-  receiveCode,
+  receiveResponse,
   relayCommand,
   startListener,
 } from './authorize-step.js'
-import type { AuthorizeOptions, ListenerOptions } from './authorize-step.js'
+import type {
+  AuthorizationResponseReport,
+  AuthorizeOptions,
+  ListenerOptions,
+} from './authorize-step.js'
 import { exchangeCode } from './exchange-step.js'
 import type { AccessTokenReport, DecodedJwt, TokenSet } from './exchange-step.js'
 import { discoverServer, Flow, setupDpop, usesPar } from './flow.js'
@@ -43,6 +47,8 @@ export interface LoginResult {
   checks: Check[]
   warnings: Warning[]
   timings_ms: Record<string, number>
+  /** Only with a JARM --response-mode: the verified response JWT, decoded (additive member). */
+  authorization_response?: AuthorizationResponseReport
 }
 
 /**
@@ -65,7 +71,7 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
     await setupDpop(opts.dpop, as, flow, ctx, opts.save)
     const { receipt } = opts.listener
     if (receipt === 'listener') {
-      loopback = await startListener(opts.redirectUri, ctx)
+      loopback = await startListener(opts.redirectUri, ctx, request.responseMode)
       remoteSessionHint(loopback.redirectUri, ctx)
     }
     const redirectUri = loopback?.redirectUri.href ?? opts.redirectUri.href
@@ -84,11 +90,20 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
         'After signing in, the browser will fail to load the page it lands on: that is expected. Copy the whole address from its address bar.',
       )
     }
-    const context = { as, issuer: target.issuer, timeoutMs: opts.listener.timeoutMs }
-    const code =
+    const context = {
+      as,
+      issuer: target.issuer,
+      timeoutMs: opts.listener.timeoutMs,
+      clientId: target.client.client_id,
+      responseMode: request.responseMode,
+      clockToleranceSeconds: opts.clockToleranceSeconds,
+    }
+    const received =
       loopback === undefined
-        ? await pastedCode(authorization, redirectUri, context, flow, ctx)
-        : await receiveCode(loopback, authorization, context, flow, ctx)
+        ? undefined
+        : await receiveResponse(loopback, authorization, context, flow, ctx)
+    const code =
+      received?.code ?? (await pastedCode(authorization, redirectUri, context, flow, ctx))
     const validated = await exchangeCode(
       {
         code,
@@ -142,6 +157,9 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
       checks: flow.checks,
       warnings: flow.warnings,
       timings_ms: flow.total(),
+      ...(received === undefined || received.response.jarm === null
+        ? {}
+        : { authorization_response: received.response }),
     }
   } catch (error) {
     flow.annotate(error)

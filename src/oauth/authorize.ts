@@ -88,6 +88,36 @@ export function buildParAuthorizationUrl(
   return url
 }
 
+/** The response modes `--response-mode` takes: OAuth 2.0 Multiple Response Types, Form Post, JARM. */
+export const RESPONSE_MODES = [
+  'query',
+  'form_post',
+  'fragment',
+  'jwt',
+  'query.jwt',
+  'form_post.jwt',
+  'fragment.jwt',
+] as const
+export type ResponseMode = (typeof RESPONSE_MODES)[number]
+
+/** How a response reaches the loopback listener: the query of a GET, a form POST, or the fragment. */
+export type ResponseChannel = 'query' | 'form_post' | 'fragment'
+
+/**
+ * The channel a response mode uses with `response_type=code`; `jwt` alone means the default
+ * mode for code, `query.jwt`.
+ * @see https://openid.net/specs/oauth-v2-jarm.html#section-2.3.4
+ */
+export function responseChannel(mode: ResponseMode): ResponseChannel {
+  if (mode === 'jwt') return 'query'
+  return mode.replace('.jwt', '') as ResponseChannel
+}
+
+/** The JARM modes: the response is one signed JWT in the `response` parameter. */
+export function isJarm(mode: ResponseMode): boolean {
+  return mode === 'jwt' || mode.endsWith('.jwt')
+}
+
 export interface AuthorizationResponseExpectations {
   state: string
   issuer: string
@@ -111,10 +141,10 @@ const UNREQUESTED = ['id_token', 'token', 'response', 'access_token'] as const
  * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
  */
 export function validateAuthorizationResponse(
-  callback: URL,
+  callback: URL | URLSearchParams,
   expected: AuthorizationResponseExpectations,
 ): AuthorizationResponse {
-  const params = callback.searchParams
+  const params = callback instanceof URL ? callback.searchParams : callback
   const stage = 'callback' as const
   if (!['code', 'state', 'error', 'iss'].some((name) => params.has(name))) {
     throw new CliError(
@@ -122,7 +152,7 @@ export function validateAuthorizationResponse(
       'the callback carried none of code, state, error or iss',
       {
         stage,
-        hint: 'the server may have answered in the URL fragment (response_mode=fragment), which a loopback listener cannot read; use the default query response mode',
+        hint: 'the server may have answered in the URL fragment (response_mode=fragment) or with a form POST: pass the same --response-mode the server uses',
       },
     )
   }
@@ -204,7 +234,12 @@ export function validateAuthorizationResponse(
       throw new CliError(
         'unexpected_response_parameter',
         `the callback carries "${name}", which the code flow never asks for`,
-        { stage },
+        {
+          stage,
+          ...(name === 'response'
+            ? { hint: 'a JARM response: pass --response-mode jwt (or query.jwt, form_post.jwt)' }
+            : {}),
+        },
       )
     }
   }

@@ -20,6 +20,8 @@ export interface AuthorizationServer {
   token_endpoint_auth_methods_supported?: string[]
   authorization_response_iss_parameter_supported?: boolean
   scopes_supported?: string[]
+  response_modes_supported?: string[]
+  authorization_signing_alg_values_supported?: string[]
 }
 
 /** The metadata members that are URLs `pkce` may send requests to. */
@@ -37,6 +39,8 @@ const STRING_ARRAYS = [
   'dpop_signing_alg_values_supported',
   'token_endpoint_auth_methods_supported',
   'scopes_supported',
+  'response_modes_supported',
+  'authorization_signing_alg_values_supported',
 ] as const
 const BOOLEANS = [
   'require_pushed_authorization_requests',

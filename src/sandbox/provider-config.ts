@@ -115,6 +115,7 @@ function providerConfiguration(setup: ProviderSetup): SandboxConfiguration {
     pkce: { methods: ['S256'], required: () => true },
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256'],
+      authorizationSigningAlgValues: ['RS256'],
       dPoPSigningAlgValues: ['ES256', 'EdDSA', 'RS256', 'PS256'],
     },
     extraParams: {
@@ -155,6 +156,9 @@ function providerConfiguration(setup: ProviderSetup): SandboxConfiguration {
       rpInitiatedLogout: { enabled: false },
       revocation: { enabled: true },
       userinfo: { enabled: true },
+      // JARM (jwt, query.jwt, form_post.jwt, fragment.jwt), signed with the tenant's RS256 key;
+      // query, fragment and form_post are oidc-provider's own response modes.
+      jwtResponseModes: { enabled: true },
       pushedAuthorizationRequests: {
         enabled: true,
         requirePushedAuthorizationRequests: options.requirePar,

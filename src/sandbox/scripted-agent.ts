@@ -28,6 +28,11 @@ export interface CallbackResult {
   /** Status and body of the callback request itself (0 and empty with `stopAtCallback`). */
   status: number
   body: string
+  /**
+   * With response_mode=form_post: the fields the server's auto-submitting page posts to the
+   * callback (posted as a browser would, or only returned with `stopAtCallback`).
+   */
+  form?: Record<string, string>
 }
 
 const BODY_LIMIT = 1024 * 1024
@@ -63,11 +68,16 @@ export async function driveAuthorization(
     for (let hop = 1; hop <= maxHops; hop++) {
       if (step.url.origin !== authorizationServer) {
         assertLoopbackCallback(step.url)
-        if (opts.stopAtCallback === true) return { callbackUrl: step.url.href, status: 0, body: '' }
-        const response = await send(step).catch((cause: unknown) => {
+        const form = step.form === undefined ? {} : { form: Object.fromEntries(step.form) }
+        if (opts.stopAtCallback === true)
+          return { callbackUrl: step.url.href, status: 0, body: '', ...form }
+        // A browser posting a form sends its origin: the server's (OAuth 2.0 Form Post §2).
+        const headers: Record<string, string> =
+          step.method === 'POST' ? { origin: authorizationServer } : {}
+        const response = await send(step, headers).catch((cause: unknown) => {
           throw new Error(`could not call the callback ${describe(step.url)}`, { cause })
         })
-        return { callbackUrl: step.url.href, status: response.status, body: response.body }
+        return { callbackUrl: step.url.href, status: response.status, body: response.body, ...form }
       }
 
       const cookie = jar.header(step.url)
@@ -91,6 +101,13 @@ export async function driveAuthorization(
         continue
       }
 
+      const posted = formPostResponse(response.body, step.url)
+      if (posted !== undefined) {
+        // OAuth 2.0 Form Post Response Mode §2: the page's script would submit this form.
+        assertLoopbackCallback(posted.url)
+        step = { url: posted.url, method: 'POST', form: posted.form }
+        continue
+      }
       const form = sandboxForm(response.body)
       if (form?.kind === 'login') {
         if (loginSubmitted) {
@@ -199,6 +216,31 @@ function sandboxForm(html: string): { kind: 'login' | 'consent'; action: string 
     if ((kind === 'login' || kind === 'consent') && action !== undefined) return { kind, action }
   }
   return undefined
+}
+
+/**
+ * The auto-submitting page of response_mode=form_post: one `method="post"` form whose hidden
+ * inputs are the response.
+ * @see https://openid.net/specs/oauth-v2-form-post-response-mode-1_0.html#FormPostResponseMode
+ */
+function formPostResponse(
+  html: string,
+  page: URL,
+): { url: URL; form: URLSearchParams } | undefined {
+  const match = /<form\b([^>]*)>([\s\S]*?)<\/form>/i.exec(html)
+  if (match === null) return undefined
+  const [, attributes = '', inner = ''] = match
+  if (attribute(attributes, 'method')?.toLowerCase() !== 'post') return undefined
+  if (attribute(attributes, 'data-sandbox-form') !== undefined) return undefined
+  const action = attribute(attributes, 'action')
+  if (action === undefined) return undefined
+  const form = new URLSearchParams()
+  for (const [, input = ''] of inner.matchAll(/<input\b([^>]*)>/gi)) {
+    const name = attribute(input, 'name')
+    if (attribute(input, 'type') === 'hidden' && name !== undefined)
+      form.append(name, attribute(input, 'value') ?? '')
+  }
+  return { url: new URL(action, page), form }
 }
 
 function unexpectedPage(url: URL, page: FetchedPage): string {

@@ -143,7 +143,7 @@ describe('startLoopback() https://www.rfc-editor.org/rfc/rfc8252#section-7.3', (
     for (const response of [favicon, post, prefetch, prefix]) expectPageHeaders(response)
     expect(strays).toEqual([
       'a request for /favicon.ico was ignored',
-      'a POST to the callback was refused (response_mode=form_post is not supported)',
+      'a POST to the callback was refused: this run asked for the response in the query (a server answering with response_mode=form_post needs --response-mode form_post)',
       'a prefetch of the callback was ignored',
       'a request for /callback/x was ignored',
     ])

@@ -3,6 +3,8 @@ import type { Command } from 'commander'
 import type { Ctx } from '../../context.js'
 import { CliError } from '../../errors.js'
 import type { AuthorizationRequest } from '../../commands/authorize-step.js'
+import { RESPONSE_MODES } from '../../oauth/authorize.js'
+import type { ResponseMode } from '../../oauth/authorize.js'
 import { PROTECTED_PARAMETERS } from '../../oauth/parameters.js'
 import { collect, integer, withDefault } from './values.js'
 
@@ -21,7 +23,7 @@ export interface RawRequestOptions {
   prompt?: string
   maxAge?: number
   loginHint?: string
-  responseMode?: string
+  responseMode?: ResponseMode
   authorizationDetails?: string
   param?: [string, string][]
   codeVerifier?: string
@@ -76,9 +78,11 @@ export function addRequestOptions(command: Command): Command {
     .option('--connection <name>', 'Auth0 connection to use, skipping the login choice')
     .option('--prompt <prompt>', 'none, login, consent or select_account')
     .option('--login-hint <hint>', 'prefill the username')
-    .option(
-      '--response-mode <mode>',
-      'response_mode (query is the only one a loopback listener can read)',
+    .addOption(
+      new Option(
+        '--response-mode <mode>',
+        'response_mode: query (default), form_post, fragment, or JARM jwt, query.jwt, form_post.jwt, fragment.jwt',
+      ).choices(RESPONSE_MODES),
     )
     .option(
       '--authorization-details <json|@file>',
