@@ -69,16 +69,6 @@ export function jarmResponseParameter(params: URLSearchParams, mode: string): st
     })
   }
   const others = [...new Set(params.keys())].filter((name) => name !== 'response')
-  if (others.length > 0) {
-    throw new CliError(
-      'unexpected_response_parameter',
-      `the callback carries "${excerpt(others[0] ?? '', 40)}" beside the JARM response; with response_mode=${mode} everything comes inside the signed JWT`,
-      {
-        stage,
-        hint: 'parameters outside the JWT are not signed: anyone could have added them',
-      },
-    )
-  }
   const [response] = responses
   if (response === undefined || response === '') {
     throw new CliError(
@@ -90,6 +80,16 @@ export function jarmResponseParameter(params: URLSearchParams, mode: string): st
           others.length === 0
             ? 'the server may not support JARM (features.jwtResponseModes)'
             : 'the server answered in plain form: it ignored response_mode',
+      },
+    )
+  }
+  if (others.length > 0) {
+    throw new CliError(
+      'unexpected_response_parameter',
+      `the callback carries "${excerpt(others[0] ?? '', 40)}" beside the JARM response; with response_mode=${mode} everything comes inside the signed JWT`,
+      {
+        stage,
+        hint: 'parameters outside the JWT are not signed: anyone could have added them',
       },
     )
   }

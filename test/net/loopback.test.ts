@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto'
 import { createServer, connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { networkInterfaces } from 'node:os'
 import { fetch } from 'undici'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { CliError } from '../../src/errors.js'
-import { renderPage, startLoopback } from '../../src/net/loopback.js'
+import { RELAY_SCRIPT, renderPage, startLoopback } from '../../src/net/loopback.js'
 import type { Loopback } from '../../src/net/loopback.js'
 import { rawRequest } from '../helpers/raw-request.js'
 import type { RawResponse } from '../helpers/raw-request.js'
@@ -241,5 +242,169 @@ describe('startLoopback() https://www.rfc-editor.org/rfc/rfc8252#section-7.3', (
     expect(page).not.toMatch(/<script|<img/u)
     // The template itself loads nothing: no script, no external style, image or link.
     expect(renderPage({ ok: true, title: 't', message: 'm' })).not.toMatch(/<script|src=|href=/u)
+  })
+})
+
+describe('startLoopback() response modes (security.md RM-1, RM-2)', () => {
+  async function modeListener(channel: 'form_post' | 'fragment'): Promise<Loopback> {
+    const loopback = await startLoopback({
+      redirectUri: new URL('http://127.0.0.1:0/callback'),
+      onStray: (event) => strays.push(event),
+      channel,
+    })
+    open.push(loopback)
+    return loopback
+  }
+
+  function post(
+    loopback: Loopback,
+    body: string,
+    headers: Record<string, string> = {},
+  ): ReturnType<typeof fetch> {
+    return fetch(loopback.redirectUri, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body,
+    })
+  }
+
+  async function rejection(promise: Promise<unknown>): Promise<CliError> {
+    try {
+      await promise
+    } catch (error) {
+      return error as CliError
+    }
+    throw new Error('expected a rejection')
+  }
+
+  it('form_post https://openid.net/specs/oauth-v2-form-post-response-mode-1_0.html: the form body is the response', async () => {
+    const loopback = await modeListener('form_post')
+    const waiting = loopback.waitForResponse(5_000, never)
+    const page = post(loopback, 'code=c&state=s&iss=https%3A%2F%2Fas.test%2F')
+    const received = await waiting
+    expect(received.via).toBe('form_post')
+    expect([...received.params]).toEqual([
+      ['code', 'c'],
+      ['state', 's'],
+      ['iss', 'https://as.test/'],
+    ])
+    await loopback.finish({ ok: true, title: 'Signed in', message: 'done' })
+    expect((await page).status).toBe(200)
+  })
+
+  it('form_post: another content type is 415, a GET or PUT 405, and the flow goes on', async () => {
+    const loopback = await modeListener('form_post')
+    const waiting = loopback.waitForResponse(5_000, never)
+    const json = await post(loopback, '{"code":"c"}', { 'content-type': 'application/json' })
+    const get = await rawRequest(new URL('?code=c&state=s', loopback.redirectUri))
+    const put = await rawRequest(loopback.redirectUri, { method: 'PUT' })
+    expect([json.status, get.status, put.status]).toEqual([415, 405, 405])
+    expect(strays).toEqual([
+      'a POST of "application/json" to the callback was refused: only application/x-www-form-urlencoded',
+      'a GET to the callback was refused: this run asked for response_mode=form_post, a POST (the server may have answered in the query: drop --response-mode)',
+      'a PUT to the callback was refused',
+    ])
+    const page = post(loopback, 'code=c&state=s')
+    expect((await waiting).params.get('code')).toBe('c')
+    await loopback.finish({ ok: true, title: 'ok', message: 'ok' })
+    expect((await page).status).toBe(200)
+  })
+
+  it('form_post: a body over 64 KiB is response_too_large, exit 4, answered 413', async () => {
+    const loopback = await modeListener('form_post')
+    const waiting = rejection(loopback.waitForResponse(5_000, never))
+    const page = await post(loopback, `code=${'a'.repeat(64 * 1024)}&state=s`)
+    const error = await waiting
+    expect({ code: error.code, exit: error.exitCode, message: error.message }).toEqual({
+      code: 'response_too_large',
+      exit: 4,
+      message: 'the form POST to the callback is larger than 64 KiB',
+    })
+    expect(page.status).toBe(413)
+    expect(await page.text()).toContain('The callback was refused (response_too_large).')
+  })
+
+  it('fragment: the relay page runs one script, allowed by its sha256 in the CSP, and posts to the same origin', async () => {
+    const loopback = await modeListener('fragment')
+    const page = await rawRequest(loopback.redirectUri)
+    expect(page.status).toBe(200)
+    const scripts = [...page.body.matchAll(/<script>([\s\S]*?)<\/script>/gu)].map((m) => m[1])
+    expect(scripts).toHaveLength(1)
+    const hash = createHash('sha256')
+      .update(scripts[0] ?? '', 'utf8')
+      .digest('base64')
+    expect(page.headers['content-security-policy']).toBe(
+      `default-src 'none'; script-src 'sha256-${hash}'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+    )
+    expect(scripts[0]).toBe(RELAY_SCRIPT)
+    expect(scripts[0]).toContain('history.replaceState(')
+    // Nothing external: no src, no href, the form's action is the callback path itself.
+    expect(page.body).not.toMatch(/src=|href=/u)
+    expect(page.body).toContain('<form id="relay" method="post" action="/callback">')
+    expect(page.body).toContain('<noscript>')
+    expect(page.headers['referrer-policy']).toBe('same-origin')
+    expect(page.headers['x-content-type-options']).toBe('nosniff')
+    expect(page.headers['cache-control']).toBe('no-store')
+  })
+
+  function relayToken(html: string): string {
+    return /name="pkce_relay" value="([^"]+)"/u.exec(html)?.[1] ?? ''
+  }
+
+  it('fragment: the post with the token from the same origin delivers the fragment', async () => {
+    const loopback = await modeListener('fragment')
+    const waiting = loopback.waitForResponse(5_000, never)
+    const token = relayToken((await rawRequest(loopback.redirectUri)).body)
+    expect(token).toMatch(/^[\w-]{43}$/u)
+    const form = new URLSearchParams({ pkce_relay: token, fragment: 'code=c&state=s' })
+    const page = post(loopback, form.toString(), { origin: loopback.redirectUri.origin })
+    const received = await waiting
+    expect({ via: received.via, params: [...received.params] }).toEqual({
+      via: 'fragment',
+      params: [
+        ['code', 'c'],
+        ['state', 's'],
+      ],
+    })
+    await loopback.finish({ ok: true, title: 'Signed in', message: 'done' })
+    expect((await page).status).toBe(200)
+  })
+
+  it('fragment: a post from another Origin is fragment_relay_refused, exit 4, 403', async () => {
+    const loopback = await modeListener('fragment')
+    const waiting = rejection(loopback.waitForResponse(5_000, never))
+    const token = relayToken((await rawRequest(loopback.redirectUri)).body)
+    const form = new URLSearchParams({ pkce_relay: token, fragment: 'code=c&state=s' })
+    const page = await post(loopback, form.toString(), { origin: 'http://evil.test' })
+    const error = await waiting
+    expect({ code: error.code, exit: error.exitCode, message: error.message }).toEqual({
+      code: 'fragment_relay_refused',
+      exit: 4,
+      message: `the fragment relay post was refused: it comes from the origin "http://evil.test", not ${loopback.redirectUri.origin}`,
+    })
+    expect(page.status).toBe(403)
+  })
+
+  it('fragment: a same-origin post without the one-time token is refused', async () => {
+    const loopback = await modeListener('fragment')
+    const waiting = rejection(loopback.waitForResponse(5_000, never))
+    const page = await post(loopback, 'pkce_relay=guess&fragment=code%3Dc%26state%3Ds', {
+      origin: loopback.redirectUri.origin,
+    })
+    const error = await waiting
+    expect({ code: error.code, message: error.message }).toEqual({
+      code: 'fragment_relay_refused',
+      message: "the fragment relay post was refused: it does not carry the page's one-time token",
+    })
+    expect(page.status).toBe(403)
+  })
+
+  it('fragment: a GET with a query is refused (wrong mode) and the flow goes on', async () => {
+    const loopback = await modeListener('fragment')
+    const response = await rawRequest(new URL('?code=c&state=s', loopback.redirectUri))
+    expect(response.status).toBe(400)
+    expect(strays).toEqual([
+      'a GET with a query was refused: this run asked for the response in the fragment (the server may have answered in the query: drop --response-mode)',
+    ])
   })
 })

@@ -3,6 +3,9 @@ import {
   authorizationParams,
   buildAuthorizationUrl,
   buildParAuthorizationUrl,
+  isJarm,
+  RESPONSE_MODES,
+  responseChannel,
   validateAuthorizationResponse,
 } from '../../src/oauth/authorize.js'
 import type { AuthorizationServer } from '../../src/oauth/discovery.js'
@@ -143,5 +146,31 @@ describe('validateAuthorizationResponse() https://www.rfc-editor.org/rfc/rfc9207
 
   it('never shows the expected state (security.md SN-5)', () => {
     expect(failure(`${cb}?code=C&state=wrong`).message).not.toContain('S1')
+  })
+})
+
+describe('response modes https://openid.net/specs/oauth-v2-jarm.html#section-2.3', () => {
+  it('each mode has its channel; jwt alone is query.jwt for the code flow (JARM §2.3.4)', () => {
+    expect(RESPONSE_MODES.map((mode) => [mode, responseChannel(mode), isJarm(mode)])).toEqual([
+      ['query', 'query', false],
+      ['form_post', 'form_post', false],
+      ['fragment', 'fragment', false],
+      ['jwt', 'query', true],
+      ['query.jwt', 'query', true],
+      ['form_post.jwt', 'form_post', true],
+      ['fragment.jwt', 'fragment', true],
+    ])
+  })
+
+  it('a form body or relayed fragment is validated exactly as a query (RM-1)', () => {
+    expect(
+      validateAuthorizationResponse(new URLSearchParams('code=c&state=S1'), expected).code,
+    ).toBe('c')
+    expect(() =>
+      validateAuthorizationResponse(new URLSearchParams('code=c&state=S1&state=S1'), expected),
+    ).toThrow('the callback repeats the parameter "state"')
+    expect(() =>
+      validateAuthorizationResponse(new URLSearchParams('code=c&state=forged'), expected),
+    ).toThrow('the callback state "forged" does not match')
   })
 })
