@@ -17,6 +17,8 @@ export interface Ctx {
   platform: NodeJS.Platform
   /** This process, and whether another is still running: for the owners of lock files (FS-3). */
   processes: { pid: number; isAlive(pid: number): boolean }
+  /** The effective user id, `undefined` where there is none (Windows): Chromium's sandbox needs a non-root user (FS-5). */
+  uid: number | undefined
   signal: AbortSignal
   secrets: Redactor
   reporter: Reporter

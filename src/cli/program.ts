@@ -15,6 +15,7 @@ import {
 } from './help.js'
 import type { RawAuthorizeOptions, RawLoginOptions } from './options/flow.js'
 import type { RawExchangeOptions } from './options/exchange.js'
+import type { RawHeadlessOptions } from './options/headless.js'
 import type { RawRefreshOptions } from './options/refresh.js'
 import type { RawRelayOptions } from './options/relay.js'
 import type { RawLogoutOptions, RawTokenOptions } from './options/store.js'
@@ -61,16 +62,24 @@ function commandSpecs(ctx: Ctx): CommandSpec[] {
       async define(command, action) {
         const { addFlowOptions } = await import('./options/flow.js')
         const { addParOption } = await import('./options/request.js')
-        addFlowOptions(addParOption(command))
+        const { addHeadlessOptions } = await import('./options/headless.js')
+        addHeadlessOptions(addFlowOptions(addParOption(command)))
           .addHelpText('after', LOGIN_EXAMPLES)
           .action(
-            action<RawLoginOptions>('login', async (raw) => {
+            action<RawLoginOptions & RawHeadlessOptions>('login', async (raw) => {
               const { toLoginOptions } = await import('./options/flow.js')
+              const { toHeadlessOptions } = await import('./options/headless.js')
               const { toTokenOutput } = await import('./options/output.js')
-              const { runLogin } = await import('../commands/login.js')
               const { renderLogin } = await import('../commands/login-render.js')
               const { printTokens } = await import('../commands/token-output.js')
-              const result = await runLogin(await toLoginOptions(raw, ctx), ctx)
+              const headless = await toHeadlessOptions(raw, ctx)
+              const options = await toLoginOptions(raw, ctx)
+              const result =
+                headless === undefined
+                  ? await (await import('../commands/login.js')).runLogin(options, ctx)
+                  : await (
+                      await import('../commands/headless.js')
+                    ).runHeadlessLogin(options, headless, ctx)
               printTokens(result, toTokenOutput(raw), ctx, (r, options) =>
                 renderLogin(r, ctx.io, options),
               )

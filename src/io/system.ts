@@ -45,6 +45,7 @@ export async function systemContext(version: string): Promise<Ctx> {
         }
       },
     },
+    uid: process.geteuid?.(),
     signal: controller.signal,
     secrets,
     reporter: createReporter(io, secrets),

@@ -81,6 +81,7 @@ export function testCtx(options: TestCtxOptions = {}): TestCtx {
     env: options.env ?? {},
     platform: 'linux',
     processes: { pid: 4242, isAlive: () => false },
+    uid: 1000,
     signal: options.signal ?? new AbortController().signal,
     secrets,
     reporter,

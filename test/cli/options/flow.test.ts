@@ -93,6 +93,7 @@ const FLOW_FLAGS = [
   '--ca-file',
   '--verbose',
   '--show-secrets',
+  '--header',
   '--allow-tls-verification-disabled',
   '--expect-claim',
   '--require-scope',
@@ -499,11 +500,24 @@ describe('addFlowOptions()', () => {
     expect(parse([])).toEqual({ browser: true })
   })
 
-  it('login: the flow flags and --par, each once, no defaults but --no-browser’s', async () => {
+  it('login: the flow flags, --par and the headless flags, each once, no defaults but --no-browser’s', async () => {
     const login = await commandNamed('login')
     const longs = login.options.map((o) => o.long)
     expect(duplicates(longs)).toEqual([])
-    expect([...longs].sort()).toEqual([...FLOW_FLAGS, '--par'].sort())
+    expect([...longs].sort()).toEqual(
+      [
+        ...FLOW_FLAGS,
+        '--par',
+        '--headless',
+        '--chromium',
+        '--username',
+        '--password-file',
+        '--deny-consent',
+        '--login-script',
+        '--screenshot-dir',
+        '--step-timeout',
+      ].sort(),
+    )
     expect(commanderDefaults(login)).toEqual(ONLY_NO_BROWSER)
   })
 
