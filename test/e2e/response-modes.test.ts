@@ -7,6 +7,8 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_CLIENT_IDS } from '../../src/sandbox/config.js'
 import { driveAuthorization } from '../../src/sandbox/scripted-agent.js'
+import { expectFailure, loginAgainst, signJarm } from '../helpers/hostile-server.js'
+import type { HostileOptions } from '../helpers/hostile-server.js'
 import { BIN, jsonOf, runCli, startCli, STACK_FRAME } from '../helpers/spawn-cli.js'
 import { startTestTenant } from './tenant.js'
 import type { TestTenant } from './tenant.js'
@@ -190,5 +192,140 @@ describe.concurrent('pkce login in every response mode against the sandbox tenan
       code: 5,
       error: 'callback_timeout',
     })
+  })
+})
+
+describe.concurrent('hostile responses in the response modes: exit 4, no token request', () => {
+  const jarm =
+    (
+      edit: (claims: Record<string, unknown>, origin: string) => Record<string, unknown>,
+      signWith: 'published' | 'other-key' | 'none' = 'published',
+      beside?: Record<string, string>,
+    ) =>
+    async (params: URLSearchParams, request: URLSearchParams, origin: string) => {
+      const claims = {
+        iss: `${origin}/`,
+        aud: request.get('client_id'),
+        exp: Math.floor(Date.now() / 1000) + 60,
+        code: params.get('code'),
+        state: params.get('state'),
+      }
+      const response = await signJarm(edit(claims, origin), signWith)
+      return new URLSearchParams({ ...beside, response })
+    }
+
+  const cases: [string, NonNullable<HostileOptions['callback']>, string, string | RegExp][] = [
+    [
+      'a bad signature',
+      jarm((claims) => claims, 'other-key'),
+      'jarm_signature_invalid',
+      'callback.jarm: signature check failed: the signature does not verify with the issuer key',
+    ],
+    [
+      'another issuer',
+      jarm((claims) => ({ ...claims, iss: 'https://evil.test/' })),
+      'jarm_issuer_invalid',
+      /^callback\.jarm: iss check failed: iss is "https:\/\/evil\.test\/" \(expected http:\/\/127\.0\.0\.1:\d+\/\)$/u,
+    ],
+    [
+      'another audience',
+      jarm((claims) => ({ ...claims, aud: 'another-client' })),
+      'jarm_audience_invalid',
+      'callback.jarm: aud check failed: aud is "another-client" (expected to contain c1)',
+    ],
+    [
+      'an expired response',
+      jarm((claims) => ({ ...claims, exp: Math.floor(Date.now() / 1000) - 3600 })),
+      'jarm_expired',
+      /^callback\.jarm: exp check failed: expired at /u,
+    ],
+    [
+      'alg none',
+      jarm((claims) => claims, 'none'),
+      'jarm_alg_not_allowed',
+      'callback.jarm: alg check failed: "none" is not one of RS256',
+    ],
+    [
+      'code in the query beside response',
+      jarm((claims) => claims, 'published', { code: 'injected' }),
+      'unexpected_response_parameter',
+      'the callback carries "code" beside the JARM response; with response_mode=jwt everything comes inside the signed JWT',
+    ],
+  ]
+  for (const [name, callback, code, message] of cases) {
+    it(`JARM: ${name} is ${code}`, async () => {
+      const run = await loginAgainst({ callback }, ['--response-mode', 'jwt'])
+      expectFailure(run, 4, code, message)
+      expect(run.doc.error?.stage).toBe('callback')
+      expect(run.server.count('POST', '/oauth/token')).toBe(0)
+    })
+  }
+
+  it('JARM: a valid response from the hostile server passes (the cases above differ in one thing)', async () => {
+    const run = await loginAgainst({ callback: jarm((claims) => claims) }, [
+      '--response-mode',
+      'jwt',
+    ])
+    expect(run.code).toBe(0)
+    expect(run.server.count('POST', '/oauth/token')).toBe(1)
+    // The hostile metadata lists no response_modes_supported: the default has no jwt.
+    expect(run.doc.warnings).toEqual([
+      {
+        code: 'insecure_loopback_issuer',
+        message: `using plain http to the loopback issuer ${run.server.issuer}`,
+      },
+      {
+        code: 'response_mode_unsupported',
+        message:
+          "response_mode jwt is not in the metadata's response_modes_supported (query, fragment, the default); the server may refuse it or answer in another mode",
+      },
+    ])
+  })
+
+  it('form_post: a body over 64 KiB is response_too_large', async () => {
+    const run = await loginAgainst({}, ['--response-mode', 'form_post'], {
+      browser: ['--no-browser'],
+      during: async (cli) => {
+        const [, redirect = ''] = await cli.waitFor('stderr', /Listening on (\S+): /u)
+        await fetch(redirect, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: `code=${'a'.repeat(70 * 1024)}&state=s`,
+        }).catch(() => undefined)
+      },
+    })
+    expectFailure(
+      run,
+      4,
+      'response_too_large',
+      'the form POST to the callback is larger than 64 KiB',
+    )
+    expect(run.server.count('POST', '/oauth/token')).toBe(0)
+  })
+
+  it('fragment: a post from another origin is fragment_relay_refused, even with the token', async () => {
+    const run = await loginAgainst({}, ['--response-mode', 'fragment'], {
+      browser: ['--no-browser'],
+      during: async (cli) => {
+        const [, redirect = ''] = await cli.waitFor('stderr', /Listening on (\S+): /u)
+        const page = await (await fetch(redirect)).text()
+        const token = /name="pkce_relay" value="([^"]+)"/u.exec(page)?.[1] ?? ''
+        await fetch(redirect, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            origin: 'http://evil.test',
+          },
+          body: new URLSearchParams({ pkce_relay: token, fragment: 'code=c&state=s' }),
+        })
+      },
+    })
+    expectFailure(
+      run,
+      4,
+      'fragment_relay_refused',
+      /^the fragment relay post was refused: it comes from the origin "http:\/\/evil\.test", not http:\/\/127\.0\.0\.1:\d+$/u,
+    )
+    expect(run.server.count('POST', '/oauth/token')).toBe(0)
   })
 })

@@ -80,7 +80,7 @@ export interface HostileOptions {
     params: URLSearchParams,
     request: URLSearchParams,
     origin: string,
-  ) => URLSearchParams | string
+  ) => URLSearchParams | string | Promise<URLSearchParams | string>
   /** Answers the token endpoint instead of the normal response (the request is still recorded). */
   token?: Handler
   /** The normal token response waits for this (the request is recorded at once). */
@@ -259,7 +259,7 @@ export async function startHostileServer(options: HostileOptions = {}): Promise<
     return options.metadata === undefined ? normal : options.metadata(normal, origin)
   }
 
-  const authorize = (url: URL, response: ServerResponse): void => {
+  const authorize = async (url: URL, response: ServerResponse): Promise<void> => {
     const params = url.searchParams
     const redirectUri = params.get('redirect_uri')
     if (redirectUri === null) {
@@ -279,7 +279,7 @@ export async function startHostileServer(options: HostileOptions = {}): Promise<
       query.set('iss', `${origin}/`)
     }
     const tampered =
-      options.callback === undefined ? query : options.callback(query, params, origin)
+      options.callback === undefined ? query : await options.callback(query, params, origin)
     const location = new URL(redirectUri)
     location.search = typeof tampered === 'string' ? tampered : tampered.toString()
     response.writeHead(302, { location: location.href, 'cache-control': 'no-store' }).end()
@@ -411,6 +411,25 @@ export async function startHostileServer(options: HostileOptions = {}): Promise<
   server.issuer = `${origin}/`
   server.port = port
   return server
+}
+
+/**
+ * A JARM response JWT (issue 16) signed with the server's published key, or made wrong: signed
+ * with an unpublished key, or unsecured (`alg: none`).
+ */
+export async function signJarm(
+  claims: Record<string, unknown>,
+  signWith: 'published' | 'other-key' | 'none' = 'published',
+): Promise<string> {
+  const k = await sharedKeys()
+  if (signWith === 'none') {
+    const segment = (value: unknown): string =>
+      Buffer.from(JSON.stringify(value)).toString('base64url')
+    return `${segment({ alg: 'none' })}.${segment(claims)}.`
+  }
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256', kid: KID })
+    .sign(signWith === 'published' ? k.privateKey : k.otherKey)
 }
 
 // Running `pkce login` against a hostile server.
