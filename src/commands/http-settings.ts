@@ -6,7 +6,7 @@ import type { buildConnector, Dispatcher } from 'undici'
 import type { Ctx } from '../context.js'
 import { CliError } from '../errors.js'
 import { createHttp } from '../net/http.js'
-import { createTrace } from '../net/trace.js'
+import { createTrace, secretHeaderName } from '../net/trace.js'
 import { readTextFile } from './inputs.js'
 import type { Http } from '../oauth/http.js'
 
@@ -20,6 +20,8 @@ export interface HttpSettings {
   showTokens: boolean
   /** `--allow-tls-verification-disabled`: accept NODE_TLS_REJECT_UNAUTHORIZED=0 in CI. */
   allowTlsVerificationDisabled: boolean
+  /** `--header`: lower-case name and value pairs sent on every request, in order. */
+  headers?: readonly (readonly [string, string])[]
 }
 
 /** What a command that offers no HTTP flags (the demo) uses: the flags' defaults. */
@@ -174,7 +176,11 @@ export function createCommandHttp(settings: HttpSettings, ctx: Ctx): Http {
   let context: SecureContext | undefined
   const build = async (): Promise<Http> => {
     checkTlsEnvironment(settings, ctx)
+    const headers = settings.headers ?? []
+    // SO-2: a value named like a secret stays off stderr everywhere, not only in traces.
+    for (const [name, value] of headers) if (secretHeaderName(name)) ctx.secrets.add(value)
     return createHttp({
+      headers,
       dispatcher: ctx.dispatcher ?? (await systemDispatcher(() => context)),
       timeoutMs: settings.timeoutMs,
       signal: ctx.signal,

@@ -12,6 +12,8 @@ export interface HttpOptions {
   userAgent: string
   trace: TraceSink | undefined
   maxBodyBytes?: number
+  /** `--header`: added after the defaults, before the request's own (client auth, DPoP). */
+  headers?: readonly (readonly [string, string])[]
 }
 
 // Statuses whose Response may not carry a body (Fetch standard "null body status").
@@ -30,6 +32,7 @@ export function createHttp(options: HttpOptions): Http {
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': options.userAgent,
+      ...Object.fromEntries(options.headers ?? []),
       ...request.headers,
     }
     if (request.form !== undefined) {

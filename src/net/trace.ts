@@ -25,12 +25,22 @@ function field(name: string, value: string, options: TraceOptions): string {
   return value
 }
 
+// Names a user's `--header` may carry a secret under (`x-api-key`, `x-auth-token`, `proxy-authorization`).
+const SECRET_NAME = /secret|token|passw|key|auth|cookie|session|credential|signature|bearer/iu
+
+/** Whether a header's name says its value is a secret (SO-3 for `--header`). */
+export function secretHeaderName(name: string): boolean {
+  return SECRET_HEADERS.has(name.toLowerCase()) || SECRET_NAME.test(name)
+}
+
 // Headers whose value starts with an authentication scheme worth showing (`Bearer`, `DPoP`, `Basic`).
 const SCHEME_HEADERS = new Set(['authorization'])
 
-function header(name: string, value: string, options: TraceOptions): string {
+function header(name: string, value: string, options: TraceOptions, sent: boolean): string {
   const lower = name.toLowerCase()
-  if (options.showSecrets || !SECRET_HEADERS.has(lower)) return value
+  // Only what pkce sends is judged by its name: a response's `www-authenticate` is a challenge.
+  const secret = sent ? secretHeaderName(lower) : SECRET_HEADERS.has(lower)
+  if (options.showSecrets || !secret) return value
   if (!SCHEME_HEADERS.has(lower)) return redacted(value)
   const [scheme, rest] = value.split(/ (.*)/su)
   return rest === undefined ? redacted(value) : `${scheme} ${redacted(rest)}`
@@ -78,7 +88,7 @@ export function createTrace(options: TraceOptions): TraceSink {
     request(request, headers) {
       line(`> ${request.method} ${request.url.href}`)
       for (const [name, value] of Object.entries(headers)) {
-        line(`> ${name}: ${header(name, value, options)}`)
+        line(`> ${name}: ${header(name, value, options, true)}`)
       }
       if (request.form !== undefined) {
         for (const [name, value] of request.form) line(`>   ${name}=${field(name, value, options)}`)
@@ -86,7 +96,9 @@ export function createTrace(options: TraceOptions): TraceSink {
     },
     response(_request, response, body, elapsedMs) {
       line(`< ${response.status} ${response.statusText} (${Math.round(elapsedMs)} ms)`)
-      response.headers.forEach((value, name) => line(`< ${name}: ${header(name, value, options)}`))
+      response.headers.forEach((value, name) =>
+        line(`< ${name}: ${header(name, value, options, false)}`),
+      )
       bodyLines(Buffer.from(body).toString('utf8'), response.headers.get('content-type'))
     },
   }

@@ -186,3 +186,37 @@ describe('createCommandHttp(): NODE_TLS_REJECT_UNAUTHORIZED=0 (security.md TL-2)
     await agent.close()
   })
 })
+
+describe('createCommandHttp(): --header', () => {
+  it('sends each header; a value named like a secret is redacted on stderr from then on', async () => {
+    const agent = new MockAgent()
+    agent.disableNetConnect()
+    agent
+      .get('https://as.test')
+      .intercept({
+        path: '/',
+        method: 'GET',
+        headers: { 'x-api-key': 'api-key-value-123', 'client-certificate': 'MIIBcert' },
+      })
+      .reply(200, 'ok')
+    const ctx = testCtx({ dispatcher: agent })
+    const http = createCommandHttp(
+      {
+        ...DEFAULT_HTTP_SETTINGS,
+        headers: [
+          ['x-api-key', 'api-key-value-123'],
+          ['client-certificate', 'MIIBcert'],
+        ],
+      },
+      ctx,
+    )
+    expect(
+      (await http({ method: 'GET', url: new URL('https://as.test/'), stage: 'discovery' })).status,
+    ).toBe(200)
+    expect(ctx.secrets.redact('key api-key-value-123, cert MIIBcert')).toBe(
+      'key [redacted 17 chars], cert MIIBcert',
+    )
+    agent.assertNoPendingInterceptors()
+    await agent.close()
+  })
+})

@@ -105,6 +105,22 @@ describe('createHttp()', () => {
     expect(seen[0]?.body).toBe('a=1+2&b=%26')
   })
 
+  it("--header: sent on every request after the defaults; the request's own headers win", async () => {
+    const { url, seen } = await serve((_request, response) => response.end('{}'))
+    const send = http({
+      headers: [
+        ['client-certificate', 'MIIB'],
+        ['user-agent', 'custom/1'],
+      ],
+    })
+    await send(get(url('/a')))
+    await send({ ...get(url('/b')), headers: { 'client-certificate': 'from-request' } })
+    expect(seen.map((s) => [s.headers['client-certificate'], s.headers['user-agent']])).toEqual([
+      ['MIIB', 'custom/1'],
+      ['from-request', 'custom/1'],
+    ])
+  })
+
   it('HC-3, TR-4: a 307 is returned, not followed; the body is not re-sent anywhere', async () => {
     const { url, seen } = await serve((request, response) => {
       if (request.url === '/token') response.writeHead(307, { location: '/elsewhere' }).end()

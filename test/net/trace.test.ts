@@ -107,6 +107,29 @@ describe('createTrace(): requests', () => {
     expect(out()).toBe(`> POST https://as.example/oauth/token\n> ${name}: ${shown}\n`)
   })
 
+  it.each([
+    ['x-api-key', 'key-value-123', '[redacted 13 chars]'],
+    ['x-auth-token', 'tok', '[redacted 3 chars]'],
+    ['proxy-authorization', 'Basic abc', '[redacted 9 chars]'],
+    ['x-client-secret', 's3cret', '[redacted 6 chars]'],
+    ['client-certificate', 'MIIBpublic', 'MIIBpublic'],
+    ['client-certificate-ca-verified', 'SUCCESS', 'SUCCESS'],
+  ])(
+    'SO-3, --header: a sent %s header is redacted when its name says secret',
+    (name, value, shown) => {
+      const { trace, out } = traceWith()
+      trace.request(tokenRequest({}), { [name]: value })
+      expect(out()).toBe(`> POST https://as.example/oauth/token\n> ${name}: ${shown}\n`)
+    },
+  )
+
+  it('a response header is judged by the fixed list only: www-authenticate stays readable', () => {
+    const { trace, out } = traceWith()
+    respond(trace, '', { 'www-authenticate': 'Bearer error="invalid_token"', 'x-api-key': 'k' })
+    expect(out()).toContain('< www-authenticate: Bearer error="invalid_token"\n')
+    expect(out()).toContain('< x-api-key: k\n')
+  })
+
   it('SO-3: client_secret, client_assertion and refresh_token are redacted in the form', () => {
     const { trace, out } = traceWith()
     trace.request(

@@ -1,4 +1,4 @@
-import { Option } from 'commander'
+import { InvalidArgumentError, Option } from 'commander'
 import type { Command } from 'commander'
 import type { HttpSettings } from '../../commands/http-settings.js'
 import { integer, withDefault } from './values.js'
@@ -13,6 +13,38 @@ export interface RawHttpOptions {
   verbose?: boolean
   showSecrets?: boolean
   allowTlsVerificationDisabled?: boolean
+  header?: [string, string][]
+}
+
+// Headers whose meaning pkce owns: a second value would contradict the request it builds (client
+// authentication, DPoP, the form body) or the connection undici manages.
+const RESERVED_HEADERS = new Set([
+  'authorization',
+  'dpop',
+  'content-type',
+  'content-length',
+  'host',
+  'connection',
+  'transfer-encoding',
+])
+// RFC 9110 §5.1 field-name token; §5.5 field value: no CR, LF or NUL.
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/u
+const FIELD_VALUE = /^[^\r\n\0]*$/u
+
+/** `--header "<name>: <value>"`, repeatable: one name-value pair more per use. */
+export function headerValue(value: string, previous: [string, string][] = []): [string, string][] {
+  const colon = value.indexOf(':')
+  const name = colon === -1 ? '' : value.slice(0, colon).trim()
+  const field = colon === -1 ? '' : value.slice(colon + 1).trim()
+  if (!FIELD_NAME.test(name) || !FIELD_VALUE.test(field)) {
+    throw new InvalidArgumentError('expected "<name>: <value>", a header name without spaces')
+  }
+  if (RESERVED_HEADERS.has(name.toLowerCase())) {
+    throw new InvalidArgumentError(
+      `pkce sets ${name.toLowerCase()} itself (client authentication, DPoP, the body); it cannot be added`,
+    )
+  }
+  return [...previous, [name.toLowerCase(), field]]
 }
 
 /** `--ca-file`: one meaning everywhere, a CA to trust besides the system's. */
@@ -30,6 +62,11 @@ export function addHttpOptions(command: Command): Command {
     .addOption(caFileOption())
     .option('--verbose', 'trace every HTTP exchange on stderr, secrets redacted')
     .option('--show-secrets', 'do not redact secrets in traces and errors')
+    .option(
+      '--header <"name: value">',
+      'send this header on every request (repeatable); secret-looking values are redacted in traces',
+      headerValue,
+    )
     .option(
       '--allow-tls-verification-disabled',
       'in CI, run even though NODE_TLS_REJECT_UNAUTHORIZED=0',
@@ -53,5 +90,6 @@ export async function toHttpSettings(
     showSecrets: raw.showSecrets === true,
     showTokens,
     allowTlsVerificationDisabled: raw.allowTlsVerificationDisabled === true,
+    ...(raw.header === undefined || raw.header.length === 0 ? {} : { headers: raw.header }),
   }
 }

@@ -126,9 +126,11 @@ describe('addHttpOptions()', () => {
       '--ca-file',
       '--verbose',
       '--show-secrets',
+      '--header',
       '--allow-tls-verification-disabled',
     ])
     expect(options.map((o) => o.defaultValue as unknown)).toEqual([
+      undefined,
       undefined,
       undefined,
       undefined,
@@ -163,5 +165,50 @@ describe('addHttpOptions()', () => {
     expect(() => parse(['--http-timeout', value])).toThrow(
       `option '--http-timeout <seconds>' argument '${value}' is invalid. expected a whole number from 1 to 600`,
     )
+  })
+
+  it('--header is repeatable, split at the first colon, names lower-cased, values trimmed', () => {
+    expect(
+      parse([
+        '--header',
+        'Client-Certificate: MIIB:abc',
+        '--header',
+        'x-empty:',
+        '--header',
+        'X-Api-Key:k1',
+      ]),
+    ).toEqual({
+      header: [
+        ['client-certificate', 'MIIB:abc'],
+        ['x-empty', ''],
+        ['x-api-key', 'k1'],
+      ],
+    })
+  })
+
+  it.each(['no-colon', ': value', 'two words: v', 'x-a: line\r\nx-b: injected'])(
+    'refuses --header %j',
+    (value) => {
+      expect(() => parse(['--header', value])).toThrow(
+        `option '--header <"name: value">' argument '${value}' is invalid. expected "<name>: <value>", a header name without spaces`,
+      )
+    },
+  )
+
+  it.each(['Authorization: Basic x', 'dpop: x', 'Content-Type: text/plain', 'host: a'])(
+    'refuses --header %j: pkce sets it itself',
+    (value) => {
+      const name = value.slice(0, value.indexOf(':')).toLowerCase()
+      expect(() => parse(['--header', value])).toThrow(
+        `option '--header <"name: value">' argument '${value}' is invalid. pkce sets ${name} itself (client authentication, DPoP, the body); it cannot be added`,
+      )
+    },
+  )
+
+  it('toHttpSettings() carries --header only when given', async () => {
+    expect(await toHttpSettings({ header: [['x-a', '1']] }, false)).toMatchObject({
+      headers: [['x-a', '1']],
+    })
+    expect(await toHttpSettings({ header: [] }, false)).not.toHaveProperty('headers')
   })
 })
