@@ -33,6 +33,10 @@ Examples:
   # Over SSH, with the browser on your laptop: paste the URL it lands on
   $ pkce login --domain acme.eu.auth0.com --client-id abc123 --paste
 
+  # In CI: a test user signs in through the real login page in headless Chromium
+  $ pkce login --domain acme.eu.auth0.com --client-id abc123 --headless \\
+      --username ci-user@example.com --password-file ./password.txt --screenshot-dir shots
+
 Register the redirect URI (default http://127.0.0.1:8484/callback) in the application's
 Allowed Callback URLs: Auth0 compares it exactly, port included.
 `
