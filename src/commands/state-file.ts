@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path'
 import type { JWK } from 'jose'
 import type { Ctx } from '../context.js'
 import { CliError } from '../errors.js'
+import type { ClientAuthMethod } from '../oauth/client-auth.js'
 import { isPlainObject } from '../oauth/response.js'
 import type { ParReport } from './flow.js'
 import type { CacheKeyFields } from './token-store.js'
@@ -18,7 +19,7 @@ export interface FlowState {
   issuer: string
   client_id: string
   client_auth: {
-    method: 'none' | 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt'
+    method: ClientAuthMethod
     /** `--client-secret-file` or `--private-key-file`, as given. */
     file?: string
   }

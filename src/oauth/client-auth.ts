@@ -1,14 +1,14 @@
-import type { JWK } from 'jose'
+import type { CryptoKey, JWK } from 'jose'
 import type { Stage } from '../errors.js'
 import type { Http } from './http.js'
 
 export type ClientAuthMethod =
-  'none' | 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt'
+  'none' | 'client_secret_post' | 'client_secret_basic' | 'client_secret_jwt' | 'private_key_jwt'
 
 /** How the client proves itself at the token and PAR endpoints. */
 export type ClientAuth =
   | { method: 'none' }
-  | { method: 'client_secret_post' | 'client_secret_basic'; secret: string }
+  | { method: 'client_secret_post' | 'client_secret_basic' | 'client_secret_jwt'; secret: string }
   | { method: 'private_key_jwt'; key: JWK; alg: string }
 
 export interface Client {
@@ -27,12 +27,42 @@ function formEncode(value: string): string {
   return encodeURIComponent(value).replace(/%20/gu, '+')
 }
 
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+
+/** RFC 7523 §3 claims, the same for both assertion methods (security.md TR-3). */
+async function signAssertion(
+  client: Client,
+  audience: string,
+  now: Date,
+  jti: string,
+  header: { alg: string; kid?: string },
+  key: CryptoKey | Uint8Array,
+): Promise<[string, string][]> {
+  const { SignJWT } = await import('jose')
+  const iat = Math.floor(now.getTime() / 1000)
+  const assertion = await new SignJWT({})
+    .setProtectedHeader(header)
+    .setIssuer(client.client_id)
+    .setSubject(client.client_id)
+    .setAudience(audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 60)
+    .setJti(jti)
+    .sign(key)
+  return [
+    ['client_id', client.client_id],
+    ['client_assertion_type', JWT_BEARER],
+    ['client_assertion', assertion],
+  ]
+}
+
 /**
- * The credentials for one request to `audience` (the issuer identifier). A `private_key_jwt`
- * assertion is signed fresh each time: `iss` = `sub` = client_id, `aud` the issuer, a 60 s
- * lifetime and a new `jti`.
+ * The credentials for one request to `audience` (the issuer identifier). A `private_key_jwt` or
+ * `client_secret_jwt` (HS256, keyed with the secret's UTF-8 bytes) assertion is signed fresh each
+ * time: `iss` = `sub` = client_id, `aud` the issuer, a 60 s lifetime and a new `jti`.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication
  */
 export async function clientCredentials(
   client: Client,
@@ -59,30 +89,16 @@ export async function clientCredentials(
         headers: { authorization: `Basic ${Buffer.from(pair).toString('base64')}` },
       }
     }
+    case 'client_secret_jwt': {
+      const secret = new TextEncoder().encode(auth.secret)
+      const form = await signAssertion(client, audience, now, jti, { alg: 'HS256' }, secret)
+      return { form, headers: {} }
+    }
     case 'private_key_jwt': {
-      const { SignJWT, importJWK } = await import('jose')
+      const { importJWK } = await import('jose')
       const key = await importJWK(auth.key, auth.alg)
-      const iat = Math.floor(now.getTime() / 1000)
-      const assertion = await new SignJWT({})
-        .setProtectedHeader({
-          alg: auth.alg,
-          ...(auth.key.kid === undefined ? {} : { kid: auth.key.kid }),
-        })
-        .setIssuer(client.client_id)
-        .setSubject(client.client_id)
-        .setAudience(audience)
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + 60)
-        .setJti(jti)
-        .sign(key)
-      return {
-        form: [
-          ['client_id', client.client_id],
-          ['client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'],
-          ['client_assertion', assertion],
-        ],
-        headers: {},
-      }
+      const header = { alg: auth.alg, ...(auth.key.kid === undefined ? {} : { kid: auth.key.kid }) }
+      return { form: await signAssertion(client, audience, now, jti, header, key), headers: {} }
     }
   }
 }

@@ -159,6 +159,55 @@ describe('clientCredentials() private_key_jwt https://www.rfc-editor.org/rfc/rfc
   })
 })
 
+describe('clientCredentials() client_secret_jwt https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication', () => {
+  const SECRET = 'a-client-secret-of-32-characters'
+  const client: Client = { client_id: 'c1', auth: { method: 'client_secret_jwt', secret: SECRET } }
+
+  it('TR-3: an HS256 assertion keyed with the secret: aud = the issuer, iss = sub = client_id, 60 s, the jti; no secret sent', async () => {
+    const { form, headers } = await clientCredentials(client, ISSUER, NOW, 'jti-1')
+    expect(headers).toEqual({})
+    expect(form.map(([name]) => name)).toEqual([
+      'client_id',
+      'client_assertion_type',
+      'client_assertion',
+    ])
+    expect(form[0]).toEqual(['client_id', 'c1'])
+    expect(form[1]).toEqual([
+      'client_assertion_type',
+      'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    ])
+    const assertion = form[2]?.[1] ?? ''
+    expect(JSON.stringify(form)).not.toContain(SECRET)
+    expect(decodeProtectedHeader(assertion)).toEqual({ alg: 'HS256' })
+    const { payload } = await jwtVerify(assertion, new TextEncoder().encode(SECRET), {
+      algorithms: ['HS256'],
+      currentDate: NOW,
+    })
+    const iat = NOW.getTime() / 1000
+    expect(payload).toEqual({
+      iss: 'c1',
+      sub: 'c1',
+      aud: ISSUER,
+      iat,
+      exp: iat + 60,
+      jti: 'jti-1',
+    })
+  })
+
+  it('the assertion does not verify with another secret', async () => {
+    const { form } = await clientCredentials(client, ISSUER, NOW, 'jti-1')
+    await expect(
+      jwtVerify(form[2]?.[1] ?? '', new TextEncoder().encode(`${SECRET}x`), { currentDate: NOW }),
+    ).rejects.toThrow('signature verification failed')
+  })
+
+  it('TR-3: every call signs a new assertion with its own jti', async () => {
+    const first = await clientCredentials(client, ISSUER, NOW, 'jti-1')
+    const second = await clientCredentials(client, ISSUER, NOW, 'jti-2')
+    expect(first.form[2]?.[1]).not.toBe(second.form[2]?.[1])
+  })
+})
+
 describe('authenticatedPost() https://www.rfc-editor.org/rfc/rfc6749#section-2.3', () => {
   function recorder(): { http: (request: HttpRequest) => Promise<Response>; sent: HttpRequest[] } {
     const sent: HttpRequest[] = []

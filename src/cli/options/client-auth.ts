@@ -7,7 +7,7 @@ import { withDefault } from './values.js'
 
 // How a confidential client authenticates at the token and PAR endpoints (RFC 6749 §2.3).
 
-const SECRET_METHODS = ['client_secret_post', 'client_secret_basic'] as const
+const SECRET_METHODS = ['client_secret_post', 'client_secret_basic', 'client_secret_jwt'] as const
 const DEFAULT_SECRET_METHOD = 'client_secret_post'
 
 export interface RawClientAuthOptions {
@@ -24,7 +24,10 @@ export function addClientAuthOptions(command: Command): Command {
     .addOption(
       new Option(
         '--client-auth <method>',
-        withDefault('how to send the secret', DEFAULT_SECRET_METHOD),
+        withDefault(
+          'how to send the secret (client_secret_jwt: an HS256 assertion)',
+          DEFAULT_SECRET_METHOD,
+        ),
       ).choices(SECRET_METHODS),
     )
     .addOption(

@@ -142,7 +142,10 @@ async function fromStateFile(
         ? { privateKeyFile: file }
         : {
             clientSecretFile: file,
-            clientAuth: method === 'client_secret_basic' ? method : 'client_secret_post',
+            clientAuth:
+              method === 'client_secret_basic' || method === 'client_secret_jwt'
+                ? method
+                : 'client_secret_post',
           },
     ctx,
   )

@@ -52,6 +52,14 @@ describe('toClientAuth()', () => {
     ).toEqual({ method: 'client_secret_basic', secret: 'the-client-secret' })
   })
 
+  it('uses client_secret_jwt when asked: the secret keys an HS256 assertion', async () => {
+    const ctx = testCtx()
+    expect(
+      await toClientAuth({ clientSecretFile: secretFile, clientAuth: 'client_secret_jwt' }, ctx),
+    ).toEqual({ method: 'client_secret_jwt', secret: 'the-client-secret' })
+    expect(ctx.secrets.redact('the-client-secret')).toBe('[redacted 17 chars]')
+  })
+
   it('reads the secret from stdin with -', async () => {
     expect(
       await toClientAuth({ clientSecretFile: '-' }, testCtx({ stdin: 'from-stdin-secret\n' })),
