@@ -453,14 +453,14 @@ export async function runHeadlessLogin(
     try {
       result = await runLogin(options, loginCtx)
     } catch (error) {
-      const cause = driverError ?? error
-      await driver?.screenshot('failure')
+      let text = ''
       if (driverError === undefined && driving !== undefined) {
-        // The flow failed after the callback: the page says so; read it for the report.
-        const text = await withTimeout(driving, 5_000, () => new Error('timeout')).catch(() => '')
+        // The flow failed after the callback: its page says so; read (and shoot) it for the report.
+        text = await withTimeout(driving, 5_000, () => new Error('timeout')).catch(() => '')
         if (text !== '') ctx.reporter.step(`headless: callback page: ${text}`)
       }
-      throw cause
+      if (text === '') await driver?.screenshot('failure')
+      throw driverError ?? error
     }
     const text =
       driving === undefined

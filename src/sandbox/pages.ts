@@ -70,7 +70,7 @@ export function loginPage(input: LoginPageInput): HtmlPage {
   const passwordField =
     step === 'identifier'
       ? `<input type="hidden" name="step" value="identifier">`
-      : `<label for="password">Password (any)</label>
+      : `<label for="password">Password (any but wrong-password)</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>`
   return page({
     status: input.error === undefined ? 200 : 400,

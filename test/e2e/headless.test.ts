@@ -143,6 +143,38 @@ describe.skipIf(chromium === undefined)('pkce login --headless in real Chromium'
     )
   })
 
+  it('a failed exchange: exit 3, and the callback page in Chromium says why', async () => {
+    const secretFile = join(dir, 'wrong-secret')
+    writeFileSync(secretFile, 'not-the-secret\n', { mode: 0o600 })
+    const shots = join(dir, 'exchange')
+    const run = await runCli(
+      [
+        'login',
+        '--issuer',
+        tenants.classic!.issuer,
+        '--client-id',
+        'sandbox-confidential',
+        '--client-secret-file',
+        secretFile,
+        '--port',
+        '0',
+        '--headless',
+        '--username',
+        'ci-user',
+        '--password-file',
+        passwordFile,
+        '--screenshot-dir',
+        shots,
+      ],
+      { timeoutMs: 60_000 },
+    )
+    expect(run.code).toBe(3)
+    expect(run.stderr).toContain(
+      'headless: callback page: Sign-in failed token request rejected: invalid_client: client authentication failed (token_error) See the terminal for details.',
+    )
+    expect(readdirSync(shots)).toEqual(['01-classic.png', '02-consent.png', '03-callback.png'])
+  })
+
   it("a callback URL the client does not allow: exit 3 with the error page's text", async () => {
     const run = await runCli(
       [
