@@ -7,7 +7,13 @@ import type { LoginResult } from './login.js'
 /** What the report shows: the tokens and their checks, from `login` or `exchange` alike. */
 export type TokenReport = Pick<
   LoginResult,
-  'tokens' | 'id_token' | 'access_token' | 'checks' | 'warnings' | 'timings_ms'
+  | 'tokens'
+  | 'id_token'
+  | 'access_token'
+  | 'checks'
+  | 'warnings'
+  | 'timings_ms'
+  | 'authorization_response'
 >
 
 /** The human report of a login on stdout: tokens, decoded JWTs, checks, timings. */
@@ -41,6 +47,16 @@ export function renderLogin(
     c,
   )
 
+  const jarm = result.authorization_response?.jarm
+  if (jarm !== undefined && jarm !== null) {
+    // Issue 16: the JARM response as verified (callback.jarm.* in the checks below).
+    out += heading(
+      `Authorization response (JARM, response_mode=${result.authorization_response?.response_mode ?? ''}, verified)`,
+      c,
+    )
+    out += `  ${c.dim('header')}\n${formatClaimLines(claimLines(jarm.header, options.now), c, '    ')}`
+    out += `  ${c.dim('payload')}\n${formatClaimLines(claimLines(jarm.claims, options.now, claimGloss), c, '    ')}`
+  }
   if (result.id_token !== null) {
     out += heading('ID token', c)
     out += `  ${c.dim('header')}\n${formatClaimLines(claimLines(result.id_token.header, options.now), c, '    ')}`

@@ -142,6 +142,20 @@ describe.concurrent('pkce login in every response mode against the sandbox tenan
     })
   }
 
+  it('jwt, human report: the decoded JARM response and its checks are shown', async () => {
+    const args = loginArgs('jwt', ['--browser', BROWSER]).filter((arg) => arg !== '--json')
+    const run = await runCli(args, { env: tenant.env, timeoutMs: 30_000 })
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain(
+      '\nAuthorization response (JARM, response_mode=jwt, verified)\n  header\n    alg',
+    )
+    expect(run.stdout).toMatch(/\n {4}aud +sandbox-public +# audience: who it is for\n/u)
+    expect(run.stdout).toMatch(
+      /\n {2}✓ callback\.jarm\.signature verified with the issuer's RS256 key/u,
+    )
+    expect(run.stdout).toContain('\n✓ login succeeded: every check passed\n')
+  })
+
   for (const mode of ['fragment', 'fragment.jwt']) {
     it(`${mode}: the relay page's script runs in headless Chromium and hands the fragment back (RM-2)`, async () => {
       expect(existsSync(CHROMIUM), `${CHROMIUM} is required for the fragment modes`).toBe(true)
