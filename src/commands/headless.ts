@@ -401,6 +401,30 @@ class Driver {
   }
 }
 
+/** Pins the issuer's certificate for Chromium when it chains to `--ca-file` or NODE_EXTRA_CA_CERTS. */
+async function trustArgs(opts: LoginOptions, timeoutMs: number, ctx: Ctx): Promise<string[]> {
+  const issuer = new URL(opts.target.issuer)
+  if (issuer.protocol !== 'https:') return []
+  let ca = opts.http.ca
+  const extra = ctx.env.NODE_EXTRA_CA_CERTS
+  if (ca === undefined && extra !== undefined && extra !== '') {
+    const { readFile } = await import('node:fs/promises')
+    ca = await readFile(extra, 'utf8').catch(() => undefined)
+  }
+  if (ca === undefined) return []
+  const { pinVerifiedCertificate } = await import('../net/headless-browser.js')
+  try {
+    const hash = await pinVerifiedCertificate(issuer, ca, timeoutMs)
+    ctx.reporter.step(
+      `headless: Chromium trusts ${issuer.origin}'s certificate, verified against the extra CA`,
+    )
+    return [`--ignore-certificate-errors-spki-list=${hash}`]
+  } catch {
+    // Not from that CA (or unreachable): Chromium judges it by the system's CAs, as usual.
+    return []
+  }
+}
+
 /**
  * `pkce login --headless`: the login flow with the system's Chromium as the user's browser. The
  * test user signs in and answers the consent page; a page it cannot get past stops the run at
@@ -421,7 +445,12 @@ export async function runHeadlessLogin(
   if (headless.screenshotDir !== undefined)
     await mkdir(headless.screenshotDir, { recursive: true, mode: 0o700 })
   ctx.reporter.step(`headless: starting ${executable}`)
-  const browser = await launchChromium(executable, ctx.uid, headless.stepTimeoutMs)
+  const browser = await launchChromium(
+    executable,
+    ctx.uid,
+    headless.stepTimeoutMs,
+    await trustArgs(opts, headless.stepTimeoutMs, ctx),
+  )
   const stop = new AbortController()
   let driverError: unknown
   let driving: Promise<string> | undefined

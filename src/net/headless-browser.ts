@@ -107,6 +107,7 @@ export async function launchChromium(
   executablePath: string,
   uid: number | undefined,
   timeoutMs: number,
+  extraArgs: string[] = [],
 ): Promise<HeadlessBrowser> {
   let playwright: typeof PlaywrightCore
   try {
@@ -124,7 +125,7 @@ export async function launchChromium(
       executablePath,
       headless: true,
       chromiumSandbox: uid !== 0,
-      args: chromiumArgs(uid),
+      args: [...chromiumArgs(uid), ...extraArgs],
       timeout: timeoutMs,
       // Playwright's own handlers would keep the process alive; pkce handles its signals itself.
       handleSIGINT: false,
@@ -151,6 +152,46 @@ export async function launchChromium(
       }
     },
   }
+}
+
+/**
+ * Chromium trusts only the system's CAs. For a server whose certificate comes from `--ca-file` or
+ * `NODE_EXTRA_CA_CERTS` (the sandbox's throw-away CA), Node verifies the chain against that CA
+ * first (name included); the verified leaf's public key is then pinned for Chromium with
+ * `--ignore-certificate-errors-spki-list`, so nothing unverified is ever accepted.
+ */
+export async function pinVerifiedCertificate(
+  origin: URL,
+  ca: string,
+  timeoutMs: number,
+): Promise<string> {
+  const { connect, rootCertificates } = await import('node:tls')
+  const { createHash } = await import('node:crypto')
+  const { isIP } = await import('node:net')
+  const host = origin.hostname.replace(/^\[|\]$/gu, '')
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect({
+      host,
+      port: Number(origin.port || 443),
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+      ca: [...rootCertificates, ca],
+      rejectUnauthorized: true,
+      timeout: timeoutMs,
+    })
+    socket.once('secureConnect', () => {
+      const spki = socket
+        .getPeerX509Certificate()
+        ?.publicKey.export({ type: 'spki', format: 'der' })
+      socket.destroy()
+      if (spki === undefined) reject(new Error(`${origin.origin} sent no certificate`))
+      else resolve(createHash('sha256').update(spki).digest('base64'))
+    })
+    socket.once('timeout', () => {
+      socket.destroy()
+      reject(new Error(`${origin.origin} did not answer within ${timeoutMs / 1000}s`))
+    })
+    socket.once('error', reject)
+  })
 }
 
 function firstLine(error: unknown): string {

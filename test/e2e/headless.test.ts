@@ -10,6 +10,7 @@ import { findChromium } from '../../src/net/headless-browser.js'
 import type { Sandbox } from '../../src/sandbox/tenant.js'
 import { subjectFor } from '../../src/sandbox/users.js'
 import { jsonOf, runCli } from '../helpers/spawn-cli.js'
+import { startTestTenant } from './tenant.js'
 
 // Issue 17: `pkce login --headless` in the system's real Chromium against the sandbox's own
 // pages (both login page shapes), and each way a headless login stops.
@@ -105,6 +106,36 @@ describe.skipIf(chromium === undefined)('pkce login --headless in real Chromium'
       for (const file of files) expect(statSync(join(shots, file)).mode & 0o777).toBe(0o600)
     },
   )
+
+  it('over HTTPS with a throw-away CA (NODE_EXTRA_CA_CERTS): the verified certificate is pinned for Chromium', async () => {
+    const tenant = await startTestTenant({ loginPage: 'identifier-first' })
+    try {
+      const run = await runCli(
+        [
+          'login',
+          '--issuer',
+          tenant.sandbox.issuer,
+          '--client-id',
+          'sandbox-public',
+          '--port',
+          '0',
+          '--headless',
+          '--username',
+          'ci-user',
+          '--password-file',
+          passwordFile,
+        ],
+        { env: tenant.env, timeoutMs: 60_000 },
+      )
+      expect(run.code).toBe(0)
+      expect(run.stderr).toContain(
+        `headless: Chromium trusts ${new URL(tenant.sandbox.issuer).origin}'s certificate, verified against the extra CA`,
+      )
+      expect(run.stderr).toContain('headless: callback page: Signed in')
+    } finally {
+      await tenant.close()
+    }
+  })
 
   it.each(['classic', 'identifier-first'] as const)(
     "a wrong password on the %s page exits 3 with the page's message and a failure screenshot",
