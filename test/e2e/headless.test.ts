@@ -1,9 +1,18 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  readFileSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSandboxTenant } from '../../src/commands/sandbox.js'
 import { findChromium } from '../../src/net/headless-browser.js'
@@ -347,6 +356,19 @@ describe.skipIf(chromium === undefined)('pkce login --headless in real Chromium'
 })
 
 describe('pkce login --headless without Chromium', () => {
+  it('a login without --headless never loads playwright-core (lazy, optional)', async () => {
+    const log = join(dir, 'modules.log')
+    const hook = fileURLToPath(new URL('../helpers/module-hook.mjs', import.meta.url))
+    await runCli(
+      ['login', '--issuer', 'http://127.0.0.1:1/', '--client-id', 'app', '--no-browser'],
+      { nodeArgs: ['--import', hook], env: { MODULE_HOOK_LOG: log } },
+    )
+    const loaded = readFileSync(log, 'utf8')
+    expect(loaded).toContain('/dist/main.js')
+    expect(loaded).not.toContain('playwright')
+    expect(loaded).not.toContain('headless-browser')
+  })
+
   it('exits 2 with how to install one', async () => {
     const run = await runCli(
       ['login', '--issuer', 'https://tenant.test/', '--client-id', 'app', '--headless', '--json'],
