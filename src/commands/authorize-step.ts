@@ -276,6 +276,20 @@ export function checkResponseMode(
   }
 }
 
+/**
+ * Only pkce's own listener takes a response that is not a plain query (a form POST, a fragment, a
+ * JARM JWT): a callback URL pasted, relayed or given to `exchange` carries a query only, so any
+ * other mode is a usage error, found before any request.
+ */
+export function requireListenerForMode(mode: ResponseMode | undefined, how: string): void {
+  if (mode === undefined || mode === 'query') return
+  throw new CliError(
+    'usage_error',
+    `--response-mode ${mode} needs pkce's own loopback listener; ${how} takes a callback URL with the response in its query`,
+    { hint: 'run pkce login without --paste or --remote, or drop --response-mode' },
+  )
+}
+
 /** Starts the loopback listener for the redirect URI and says what must be registered. */
 export async function startListener(
   redirectUri: URL,

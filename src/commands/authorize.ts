@@ -1,7 +1,12 @@
 import type { Ctx } from '../context.js'
 import { CliError } from '../errors.js'
 import type { IO } from '../io/io.js'
-import { authorizationRequest, relayCommand, shellWord } from './authorize-step.js'
+import {
+  authorizationRequest,
+  relayCommand,
+  requireListenerForMode,
+  shellWord,
+} from './authorize-step.js'
 import type { AuthorizeOptions } from './authorize-step.js'
 import { discoverServer, Flow, setupDpop, usesPar } from './flow.js'
 import type { Warning } from './flow.js'
@@ -40,6 +45,7 @@ export async function runAuthorize(
       hint: 'the callback comes back later, to a listener started by pkce relay: pass --port <n>',
     })
   }
+  requireListenerForMode(opts.request.responseMode, 'pkce authorize (then relay and exchange)')
   const flow = new Flow(opts.http, ctx)
   const { target, request } = opts
   try {

@@ -10,6 +10,7 @@ import {
   presentAuthorizationUrl,
   receiveResponse,
   relayCommand,
+  requireListenerForMode,
   startListener,
 } from './authorize-step.js'
 import type {
@@ -61,8 +62,11 @@ export interface LoginResult {
  */
 export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResult> {
   const started = ctx.now()
-  const flow = new Flow(opts.http, ctx)
   const { target, request } = opts
+  if (opts.listener.receipt !== 'listener') {
+    requireListenerForMode(request.responseMode, `--${opts.listener.receipt}`)
+  }
+  const flow = new Flow(opts.http, ctx)
   let loopback: Loopback | undefined
   try {
     const as = await discoverServer(target.issuer, flow, ctx)

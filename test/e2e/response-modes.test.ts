@@ -343,3 +343,52 @@ describe.concurrent('hostile responses in the response modes: exit 4, no token r
     expect(run.server.count('POST', '/oauth/token')).toBe(0)
   })
 })
+
+describe.concurrent('--response-mode usage errors: exit 2 before any request', () => {
+  const target = ['--issuer', 'https://as.invalid/', '--client-id', 'c1', '--json']
+
+  it('a mode outside the list is refused by the flag itself', async () => {
+    const run = await runCli(['login', ...target, '--response-mode', 'web_message'])
+    expect(run.code).toBe(2)
+    expect((jsonOf(run).error as { message: string }).message).toBe(
+      "option '--response-mode <mode>' argument 'web_message' is invalid. Allowed choices are query, form_post, fragment, jwt, query.jwt, form_post.jwt, fragment.jwt.",
+    )
+  })
+
+  it('login --remote and pkce authorize take a query only', async () => {
+    const remote = await runCli(['login', ...target, '--remote', '--response-mode', 'jwt'])
+    const authorize = await runCli(['authorize', ...target, '--response-mode', 'fragment'])
+    expect(
+      [remote, authorize].map((run) => [
+        run.code,
+        (jsonOf(run).error as { message: string }).message,
+      ]),
+    ).toEqual([
+      [
+        2,
+        "--response-mode jwt needs pkce's own loopback listener; --remote takes a callback URL with the response in its query",
+      ],
+      [
+        2,
+        "--response-mode fragment needs pkce's own loopback listener; pkce authorize (then relay and exchange) takes a callback URL with the response in its query",
+      ],
+    ])
+  })
+
+  it('a JARM mode against metadata without jwks_uri cannot be verified', async () => {
+    const run = await loginAgainst(
+      {
+        metadata: (metadata) =>
+          Object.fromEntries(Object.entries(metadata).filter(([name]) => name !== 'jwks_uri')),
+      },
+      ['--response-mode', 'query.jwt'],
+    )
+    expectFailure(
+      run,
+      2,
+      'usage_error',
+      "--response-mode query.jwt needs the issuer's keys to verify the response, and the metadata has no jwks_uri",
+    )
+    expect(run.browserRuns).toEqual([])
+  })
+})
