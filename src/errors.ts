@@ -90,6 +90,7 @@ export const ERROR_EXIT = {
   id_token_at_hash_invalid: EXIT.protocol,
   id_token_auth_time_invalid: EXIT.protocol,
   access_token_invalid: EXIT.protocol,
+  certificate_binding_mismatch: EXIT.protocol,
   assertion_failed: EXIT.protocol,
   token_invalid: EXIT.protocol,
   token_unavailable: EXIT.protocol,

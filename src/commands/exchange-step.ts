@@ -9,6 +9,7 @@ import type { JwksSource } from '../jwt/verify.js'
 import type { AuthorizationServer } from '../oauth/discovery.js'
 import { authorizationCodeGrant, processTokenResponse, tokenRequest } from '../oauth/token.js'
 import type { TokenResponse } from '../oauth/token.js'
+import { excerpt, sanitize } from '../sanitize.js'
 import { wantsIdToken } from './authorize-step.js'
 import type { Target } from './authorize-step.js'
 import type { Flow } from './flow.js'
@@ -291,6 +292,7 @@ export async function inspectAccessToken(
       detail: `equals the DPoP key thumbprint ${dpop.key.jkt}`,
     })
   }
+  checkCertificateBinding(decoded.payload, flow)
   return {
     kind: 'jws',
     header: decoded.header,
@@ -298,4 +300,49 @@ export async function inspectAccessToken(
     verified: true,
     note: undefined,
   }
+}
+
+/**
+ * RFC 8705 §3.1: a certificate-bound JWT carries the SHA-256 thumbprint of the client's
+ * certificate in `cnf["x5t#S256"]`; it must be the one presented with `--client-cert`.
+ */
+export function checkCertificateBinding(payload: Record<string, unknown>, flow: Flow): void {
+  const cnf = payload.cnf
+  const x5t =
+    typeof cnf === 'object' && cnf !== null
+      ? (cnf as Record<string, unknown>)['x5t#S256']
+      : undefined
+  if (x5t === undefined) return
+  const presented = flow.clientCertificate?.x5tS256
+  const name = 'access_token.cnf.x5t#S256'
+  if (x5t === presented) {
+    flow.checks.push({
+      name,
+      ok: true,
+      detail: `equals the client certificate thumbprint ${presented}`,
+    })
+    return
+  }
+  const shown = typeof x5t === 'string' ? sanitize(excerpt(x5t)) : JSON.stringify(x5t)
+  flow.checks.push({
+    name,
+    ok: false,
+    detail:
+      presented === undefined
+        ? `is ${shown}, but no client certificate was presented`
+        : `${shown} differs from the client certificate thumbprint ${presented}`,
+  })
+  throw new CliError(
+    'certificate_binding_mismatch',
+    presented === undefined
+      ? 'the access token is bound to a client certificate (cnf["x5t#S256"]), but none was presented'
+      : 'the access token is bound to another certificate than --client-cert (cnf["x5t#S256"])',
+    {
+      stage: 'validate',
+      hint:
+        presented === undefined
+          ? 'pass the certificate the token was issued for: --client-cert <pem> --client-key <pem>'
+          : 'the server bound the token to the certificate of the TLS connection; check which one it saw',
+    },
+  )
 }

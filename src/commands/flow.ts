@@ -5,13 +5,14 @@ import type { Stage } from '../errors.js'
 import type { Check } from '../jwt/verify.js'
 import type { Client, ClientCredentials } from '../oauth/client-auth.js'
 import { clientCredentials } from '../oauth/client-auth.js'
-import { discover } from '../oauth/discovery.js'
+import { discover, withMtlsAliases } from '../oauth/discovery.js'
 import type { AuthorizationServer } from '../oauth/discovery.js'
 import { createDpopKey, DpopNonces, sendWithDpop } from '../oauth/dpop.js'
 import type { DpopKey, DpopProofRecord } from '../oauth/dpop.js'
 import type { Http } from '../oauth/http.js'
 import { generateRandomValue } from '../oauth/pkce.js'
 import { internalEndpointWarnings } from './endpoint-addresses.js'
+import type { ClientCertificate } from './client-certificate.js'
 import type { HttpSettings } from './http-settings.js'
 import { createCommandHttp } from './http-settings.js'
 
@@ -52,10 +53,13 @@ export class Flow {
   readonly #started = performance.now()
   #mark = performance.now()
   dpop: { key: DpopKey; nonces: DpopNonces; report: DpopReport } | undefined
+  /** `--client-cert`: presented on every TLS connection; mTLS aliases and `cnf` follow from it. */
+  readonly clientCertificate: ClientCertificate | undefined
 
   constructor(settings: HttpSettings, ctx: Ctx) {
     this.http = createCommandHttp(settings, ctx)
     this.#ctx = ctx
+    this.clientCertificate = settings.clientCertificate
   }
 
   warn(code: string, message: string): void {
@@ -144,7 +148,14 @@ export async function discoverServer(
     flow.warn('insecure_loopback_issuer', `using plain http to the loopback issuer ${issuer}`)
   }
   ctx.reporter.step(`Discovering ${issuer}`)
-  const as = await discover(issuer, flow.http)
+  let as = await discover(issuer, flow.http)
+  if (flow.clientCertificate !== undefined) {
+    const mtls = withMtlsAliases(as)
+    as = mtls.as
+    for (const { endpoint, url } of mtls.aliased) {
+      ctx.reporter.step(`mTLS: ${endpoint} is the alias ${url} (mtls_endpoint_aliases)`)
+    }
+  }
   for (const message of await internalEndpointWarnings(as)) {
     flow.warn('endpoint_internal_address', message)
   }

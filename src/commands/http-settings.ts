@@ -4,9 +4,11 @@ import type { SecureContext } from 'node:tls'
 import { setFlagsFromString } from 'node:v8'
 import type { buildConnector, Dispatcher } from 'undici'
 import type { Ctx } from '../context.js'
-import { CliError } from '../errors.js'
+import { CliError, isCliError } from '../errors.js'
 import { createHttp } from '../net/http.js'
+import { explainNetworkError } from '../net/network-error.js'
 import { createTrace, secretHeaderName } from '../net/trace.js'
+import type { ClientCertificate } from './client-certificate.js'
 import { readTextFile } from './inputs.js'
 import type { Http } from '../oauth/http.js'
 
@@ -22,6 +24,8 @@ export interface HttpSettings {
   allowTlsVerificationDisabled: boolean
   /** `--header`: lower-case name and value pairs sent on every request, in order. */
   headers?: readonly (readonly [string, string])[]
+  /** `--client-cert` and `--client-key`: presented on every TLS connection of the run (RFC 8705). */
+  clientCertificate?: ClientCertificate
 }
 
 /** What a command that offers no HTTP flags (the demo) uses: the flags' defaults. */
@@ -112,15 +116,27 @@ export function additionalCertificates(texts: readonly string[]): string[] {
  * (its native context is not exposed), an explicit `ca` list replaces the default, so the bundled
  * roots go in it too. Either way verification stays on, and a certificate left out fails closed.
  */
-export function trustedContext(additional: readonly string[]): SecureContext {
-  const context = createSecureContext()
+export function trustedContext(
+  additional: readonly string[],
+  identity?: ClientCertificate,
+): SecureContext {
+  // RFC 8705 §2: the client certificate lives in the same context, offered when a server asks.
+  const own =
+    identity === undefined
+      ? {}
+      : {
+          cert: identity.cert,
+          key: identity.key,
+          ...(identity.passphrase === undefined ? {} : { passphrase: identity.passphrase }),
+        }
+  const context = createSecureContext(own)
   const native = (context as { context?: { addCACert?: unknown } }).context
   if (typeof native?.addCACert === 'function') {
     // One call each: a block OpenSSL cannot read would end the reading of a joined text there.
     for (const pem of additional) (native.addCACert as (pem: string) => void).call(native, pem)
     return context
   }
-  return createSecureContext({ ca: [...rootCertificates, ...additional] })
+  return createSecureContext({ ca: [...rootCertificates, ...additional], ...own })
 }
 
 /**
@@ -138,6 +154,7 @@ async function runTrust(settings: HttpSettings, env: Ctx['env']): Promise<Secure
         : [await readTextFile(extra, 'NODE_EXTRA_CA_CERTS')]),
       ...(settings.ca === undefined ? [] : [settings.ca]),
     ]),
+    settings.clientCertificate,
   )
 }
 
@@ -148,6 +165,7 @@ async function runTrust(settings: HttpSettings, env: Ctx['env']): Promise<Secure
  */
 async function systemDispatcher(
   secureContext: () => SecureContext | undefined,
+  alerts: Map<string, Error>,
 ): Promise<Dispatcher> {
   // undici parses HTTP with llhttp built to WebAssembly, which V8 compiles with its baseline
   // compiler and then again, in the background, with its optimising one: some 30 MB of peak
@@ -164,7 +182,16 @@ async function systemDispatcher(
       // Unreachable: createCommandHttp builds the context before any https request. Fail closed.
       if (context === undefined) return callback(new Error('no TLS trust store was built'), null)
       tls ??= buildConnector({ secureContext: context })
-      return tls(options, callback)
+      return tls(options, (...args) => {
+        // TLS 1.3 checks a client certificate after the handshake: the server's alert arrives as
+        // a socket error undici reports only as "other side closed". Kept for the explanation.
+        args[1]?.on('error', (error: Error & { code?: unknown }) => {
+          if (typeof error.code === 'string' && error.code.startsWith('ERR_SSL_')) {
+            alerts.set(options.hostname, error)
+          }
+        })
+        callback(...args)
+      })
     },
   })
 }
@@ -174,6 +201,7 @@ export function createCommandHttp(settings: HttpSettings, ctx: Ctx): Http {
   let http: Promise<Http> | undefined
   let trust: Promise<SecureContext> | undefined
   let context: SecureContext | undefined
+  const alerts = new Map<string, Error>()
   const build = async (): Promise<Http> => {
     checkTlsEnvironment(settings, ctx)
     const headers = settings.headers ?? []
@@ -181,7 +209,7 @@ export function createCommandHttp(settings: HttpSettings, ctx: Ctx): Http {
     for (const [name, value] of headers) if (secretHeaderName(name)) ctx.secrets.add(value)
     return createHttp({
       headers,
-      dispatcher: ctx.dispatcher ?? (await systemDispatcher(() => context)),
+      dispatcher: ctx.dispatcher ?? (await systemDispatcher(() => context, alerts)),
       timeoutMs: settings.timeoutMs,
       signal: ctx.signal,
       userAgent: `pkce/${ctx.version}`,
@@ -201,6 +229,21 @@ export function createCommandHttp(settings: HttpSettings, ctx: Ctx): Http {
       trust ??= runTrust(settings, ctx.env)
       context = await trust
     }
-    return send(request)
+    try {
+      return await send(request)
+    } catch (error) {
+      // The alert's socket error can land just after undici gave up on the connection.
+      if (
+        isCliError(error) &&
+        error.code === 'network_error' &&
+        request.url.protocol === 'https:'
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      const alert = alerts.get(request.url.hostname)
+      if (alert === undefined || !isCliError(error) || error.code !== 'network_error') throw error
+      alerts.delete(request.url.hostname)
+      throw explainNetworkError(alert, request, settings.timeoutMs, ctx.signal)
+    }
   }
 }

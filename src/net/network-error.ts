@@ -38,6 +38,23 @@ function tlsHint(code: string, host: string): string {
   return 'for a private CA, pass --ca-file <pem> or set NODE_EXTRA_CA_CERTS'
 }
 
+// The TLS alerts a server sends when it wants a client certificate it did not get, or will not
+// take the one presented (RFC 8446 §6.2, RFC 8705 §2), as OpenSSL names them on the client.
+const CLIENT_CERTIFICATE_ALERTS: Record<string, string> = {
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+    'the server requires a client certificate and none was presented (certificate_required)',
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE:
+    'the server rejected the client certificate (bad_certificate)',
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA:
+    'the server does not trust the issuer of the client certificate (unknown_ca)',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    'the server could not accept the client certificate (certificate_unknown)',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+    'the server says the client certificate is expired (certificate_expired)',
+  ERR_SSL_TLSV1_ALERT_ACCESS_DENIED:
+    'the server denied access to the client certificate (access_denied)',
+}
+
 function errorCode(error: unknown): string | undefined {
   let current: unknown = error
   for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
@@ -100,6 +117,14 @@ export function explainNetworkError(
         cause: error,
       },
     )
+  }
+  const refused = code === undefined ? undefined : CLIENT_CERTIFICATE_ALERTS[code]
+  if (refused !== undefined) {
+    return new CliError('tls_error', `the TLS handshake for ${target} was refused: ${refused}`, {
+      stage,
+      hint: 'this endpoint authenticates clients with mTLS (RFC 8705): pass --client-cert <pem> and --client-key <pem> with a certificate it accepts',
+      cause: error,
+    })
   }
   if (code !== undefined && isTlsCode(code)) {
     return new CliError('tls_error', `TLS verification failed for ${url.host} (${code})`, {

@@ -2,12 +2,13 @@ import type { CryptoKey, JWK } from 'jose'
 import type { Stage } from '../errors.js'
 import type { Http } from './http.js'
 
-export type ClientAuthMethod =
-  'none' | 'client_secret_post' | 'client_secret_basic' | 'client_secret_jwt' | 'private_key_jwt'
+export type ClientAuthMethod = ClientAuth['method']
 
 /** How the client proves itself at the token and PAR endpoints. */
 export type ClientAuth =
   | { method: 'none' }
+  // RFC 8705 §2: the certificate is presented by the transport; the request names the client.
+  | { method: 'tls_client_auth' | 'self_signed_tls_client_auth' }
   | { method: 'client_secret_post' | 'client_secret_basic' | 'client_secret_jwt'; secret: string }
   | { method: 'private_key_jwt'; key: JWK; alg: string }
 
@@ -73,6 +74,8 @@ export async function clientCredentials(
   const { auth } = client
   switch (auth.method) {
     case 'none':
+    case 'tls_client_auth':
+    case 'self_signed_tls_client_auth':
       return { form: [['client_id', client.client_id]], headers: {} }
     case 'client_secret_post':
       return {

@@ -22,7 +22,18 @@ export interface AuthorizationServer {
   scopes_supported?: string[]
   response_modes_supported?: string[]
   authorization_signing_alg_values_supported?: string[]
+  /** RFC 8705 §5: where a client presenting a certificate sends its requests instead. */
+  mtls_endpoint_aliases?: Partial<Record<MtlsAliasedEndpoint, string>>
 }
+
+/** The endpoints an mTLS alias may replace: those a client authenticates at or presents a token to. */
+export const MTLS_ALIASED = [
+  'token_endpoint',
+  'pushed_authorization_request_endpoint',
+  'userinfo_endpoint',
+  'revocation_endpoint',
+] as const
+export type MtlsAliasedEndpoint = (typeof MTLS_ALIASED)[number]
 
 /** The metadata members that are URLs `pkce` may send requests to. */
 export const ENDPOINTS = [
@@ -146,6 +157,32 @@ export async function processDiscoveryResponse(
       )
     }
   }
+  const aliases = body.mtls_endpoint_aliases
+  if (aliases !== undefined) {
+    if (typeof aliases !== 'object' || aliases === null || Array.isArray(aliases)) {
+      throw new CliError(
+        'metadata_invalid',
+        'the metadata mtls_endpoint_aliases is not an object',
+        {
+          stage: 'discovery',
+        },
+      )
+    }
+    for (const [name, value] of Object.entries(aliases)) {
+      const problem =
+        typeof value === 'string' ? endpointProblem(value, new URL(expectedIssuer)) : 'not a string'
+      if (problem !== undefined) {
+        throw new CliError(
+          'insecure_endpoint',
+          `the metadata mtls_endpoint_aliases.${excerpt(name)}${typeof value === 'string' ? ` "${excerpt(value)}"` : ''} is refused: ${problem}`,
+          {
+            stage: 'discovery',
+            hint: 'endpoints must be https (plain http only on a loopback issuer)',
+          },
+        )
+      }
+    }
+  }
   for (const name of STRING_ARRAYS) {
     const value = body[name]
     if (
@@ -185,4 +222,25 @@ export async function discover(issuer: string, http: Http): Promise<Authorizatio
   if (first.status === 404)
     return processDiscoveryResponse(await discoveryRequest(oauth, http), issuer)
   return processDiscoveryResponse(first, issuer)
+}
+
+/**
+ * The metadata a client presenting a certificate uses: each endpoint that has an mTLS alias
+ * replaced by it, and the replacements, so a report can say which endpoint was used.
+ * @see https://www.rfc-editor.org/rfc/rfc8705#section-5
+ */
+export function withMtlsAliases(as: AuthorizationServer): {
+  as: AuthorizationServer
+  aliased: { endpoint: MtlsAliasedEndpoint; url: string }[]
+} {
+  const aliases = as.mtls_endpoint_aliases ?? {}
+  const aliased: { endpoint: MtlsAliasedEndpoint; url: string }[] = []
+  const result: AuthorizationServer = { ...as }
+  for (const endpoint of MTLS_ALIASED) {
+    const url = aliases[endpoint]
+    if (url === undefined) continue
+    result[endpoint] = url
+    aliased.push({ endpoint, url })
+  }
+  return { as: result, aliased }
 }

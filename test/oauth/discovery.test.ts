@@ -7,6 +7,7 @@ import {
   ENDPOINTS,
   MAX_DISCOVERY_HOPS,
   processDiscoveryResponse,
+  withMtlsAliases,
 } from '../../src/oauth/discovery.js'
 import type { Http, HttpRequest } from '../../src/oauth/http.js'
 import { rejection } from '../helpers/cli-error.js'
@@ -552,5 +553,59 @@ describe('discover()', () => {
       '/.well-known/oauth-authorization-server',
       '/meta',
     ])
+  })
+})
+
+describe('mtls_endpoint_aliases https://www.rfc-editor.org/rfc/rfc8705#section-5', () => {
+  const aliases = {
+    token_endpoint: 'https://mtls.as.example/oauth/token',
+    pushed_authorization_request_endpoint: 'https://mtls.as.example/oauth/par',
+  }
+
+  it('are kept; withMtlsAliases() replaces those endpoints and names each', async () => {
+    const as = await processDiscoveryResponse(
+      json(metadata(ISSUER, { mtls_endpoint_aliases: aliases })),
+      ISSUER,
+    )
+    const { as: aliased, aliased: used } = withMtlsAliases(as)
+    expect(aliased.token_endpoint).toBe('https://mtls.as.example/oauth/token')
+    expect(aliased.pushed_authorization_request_endpoint).toBe('https://mtls.as.example/oauth/par')
+    expect(aliased.authorization_endpoint).toBe('https://as.example/authorize')
+    expect(used).toEqual([
+      { endpoint: 'token_endpoint', url: 'https://mtls.as.example/oauth/token' },
+      {
+        endpoint: 'pushed_authorization_request_endpoint',
+        url: 'https://mtls.as.example/oauth/par',
+      },
+    ])
+    expect(as.token_endpoint).toBe('https://as.example/oauth/token')
+  })
+
+  it('without aliases nothing changes', () => {
+    const as = metadata() as unknown as Parameters<typeof withMtlsAliases>[0]
+    expect(withMtlsAliases(as)).toEqual({ as, aliased: [] })
+  })
+
+  it('HC-4: an alias that is not https is refused like an endpoint', async () => {
+    const error = await rejection(
+      processDiscoveryResponse(
+        json(metadata(ISSUER, { mtls_endpoint_aliases: { token_endpoint: 'http://evil/' } })),
+        ISSUER,
+      ),
+    )
+    expect(error).toMatchObject({ code: 'insecure_endpoint', exitCode: 4 })
+    expect(error.message).toMatch(
+      /^the metadata mtls_endpoint_aliases\.token_endpoint "http:\/\/evil\/" is refused: /u,
+    )
+  })
+
+  it('an alias object that is not an object is metadata_invalid', async () => {
+    const error = await rejection(
+      processDiscoveryResponse(json(metadata(ISSUER, { mtls_endpoint_aliases: [] })), ISSUER),
+    )
+    expect(error).toMatchObject({
+      code: 'metadata_invalid',
+      message: 'the metadata mtls_endpoint_aliases is not an object',
+    })
   })
 })

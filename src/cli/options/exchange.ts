@@ -125,7 +125,8 @@ async function fromStateFile(
   const state = await readStateFile(raw.stateFile, ctx)
   const url = callbackFromText(await callbackText(raw.callbackUrl, ctx), state.redirect_uri)
   const { method, file } = state.client_auth
-  if (method !== 'none' && file === undefined) {
+  const tls = method === 'tls_client_auth' || method === 'self_signed_tls_client_auth'
+  if (method !== 'none' && !tls && file === undefined) {
     throw new CliError('usage_error', `the state file ${raw.stateFile} names no file for ${method}`)
   }
   if (file === '-' && raw.callbackUrl === '-') {
@@ -136,17 +137,22 @@ async function fromStateFile(
     )
   }
   const auth = await toClientAuth(
-    file === undefined
-      ? {}
-      : method === 'private_key_jwt'
-        ? { privateKeyFile: file }
-        : {
-            clientSecretFile: file,
-            clientAuth:
-              method === 'client_secret_basic' || method === 'client_secret_jwt'
-                ? method
-                : 'client_secret_post',
-          },
+    tls
+      ? {
+          clientAuth: method,
+          ...(raw.clientCert === undefined ? {} : { clientCert: raw.clientCert }),
+        }
+      : file === undefined
+        ? {}
+        : method === 'private_key_jwt'
+          ? { privateKeyFile: file }
+          : {
+              clientSecretFile: file,
+              clientAuth:
+                method === 'client_secret_basic' || method === 'client_secret_jwt'
+                  ? method
+                  : 'client_secret_post',
+            },
     ctx,
   )
   return {

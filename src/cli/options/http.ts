@@ -1,6 +1,8 @@
 import { InvalidArgumentError, Option } from 'commander'
 import type { Command } from 'commander'
+import type { ClientCertificate } from '../../commands/client-certificate.js'
 import type { HttpSettings } from '../../commands/http-settings.js'
+import { CliError } from '../../errors.js'
 import { integer, withDefault } from './values.js'
 
 // HTTP and TLS: per-request timeout, extra trust, tracing and its redaction.
@@ -14,6 +16,9 @@ export interface RawHttpOptions {
   showSecrets?: boolean
   allowTlsVerificationDisabled?: boolean
   header?: [string, string][]
+  clientCert?: string
+  clientKey?: string
+  clientKeyPassphraseFile?: string
 }
 
 // Headers whose meaning pkce owns: a second value would contradict the request it builds (client
@@ -67,6 +72,12 @@ export function addHttpOptions(command: Command): Command {
       'send this header on every request (repeatable); secret-looking values are redacted in traces',
       headerValue,
     )
+    .option('--client-cert <pem>', 'present this client certificate over TLS (mTLS, RFC 8705)')
+    .option('--client-key <pem>', 'the private key of --client-cert (a file)')
+    .option(
+      '--client-key-passphrase-file <path>',
+      'read the passphrase of an encrypted --client-key from a file',
+    )
     .option(
       '--allow-tls-verification-disabled',
       'in CI, run even though NODE_TLS_REJECT_UNAUTHORIZED=0',
@@ -83,6 +94,7 @@ export async function toHttpSettings(
   showTokens: boolean,
 ): Promise<HttpSettings> {
   const { readCaFile } = await import('../../commands/inputs.js')
+  const clientCertificate = await toClientCertificate(raw)
   return {
     timeoutMs: (raw.httpTimeout ?? DEFAULT_HTTP_TIMEOUT_SECONDS) * 1000,
     ca: raw.caFile === undefined ? undefined : await readCaFile(raw.caFile),
@@ -91,5 +103,32 @@ export async function toHttpSettings(
     showTokens,
     allowTlsVerificationDisabled: raw.allowTlsVerificationDisabled === true,
     ...(raw.header === undefined || raw.header.length === 0 ? {} : { headers: raw.header }),
+    ...(clientCertificate === undefined ? {} : { clientCertificate }),
   }
+}
+
+/** `--client-cert` with `--client-key`: both or neither, read and matched before any request. */
+async function toClientCertificate(raw: RawHttpOptions): Promise<ClientCertificate | undefined> {
+  const { clientCert, clientKey, clientKeyPassphraseFile } = raw
+  if (clientCert === undefined && clientKey === undefined) {
+    if (clientKeyPassphraseFile !== undefined) {
+      throw new CliError('usage_error', '--client-key-passphrase-file needs --client-key')
+    }
+    return undefined
+  }
+  if (clientCert === undefined || clientKey === undefined) {
+    throw new CliError(
+      'usage_error',
+      clientCert === undefined
+        ? '--client-key needs --client-cert'
+        : '--client-cert needs --client-key',
+      { hint: 'a client certificate is presented with its private key: pass both' },
+    )
+  }
+  const { readClientCertificate } = await import('../../commands/client-certificate.js')
+  return readClientCertificate({
+    cert: clientCert,
+    key: clientKey,
+    passphraseFile: clientKeyPassphraseFile,
+  })
 }

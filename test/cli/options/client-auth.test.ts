@@ -60,6 +60,30 @@ describe('toClientAuth()', () => {
     expect(ctx.secrets.redact('the-client-secret')).toBe('[redacted 17 chars]')
   })
 
+  it.each(['tls_client_auth', 'self_signed_tls_client_auth'] as const)(
+    '%s: the certificate authenticates; no secret is read (RFC 8705 §2)',
+    async (method) => {
+      expect(
+        await toClientAuth({ clientAuth: method, clientCert: 'client.pem' }, testCtx()),
+      ).toEqual({ method })
+      await expect(toClientAuth({ clientAuth: method }, testCtx())).rejects.toMatchObject({
+        code: 'usage_error',
+        exitCode: 2,
+        message: `--client-auth ${method} needs a client certificate`,
+        hint: 'pass --client-cert <pem> and --client-key <pem>',
+      })
+      await expect(
+        toClientAuth(
+          { clientAuth: method, clientCert: 'client.pem', clientSecretFile: secretFile },
+          testCtx(),
+        ),
+      ).rejects.toMatchObject({
+        code: 'usage_error',
+        message: `--client-auth ${method} sends no secret or assertion: the TLS client certificate authenticates`,
+      })
+    },
+  )
+
   it('reads the secret from stdin with -', async () => {
     expect(
       await toClientAuth({ clientSecretFile: '-' }, testCtx({ stdin: 'from-stdin-secret\n' })),

@@ -127,9 +127,15 @@ describe('addHttpOptions()', () => {
       '--verbose',
       '--show-secrets',
       '--header',
+      '--client-cert',
+      '--client-key',
+      '--client-key-passphrase-file',
       '--allow-tls-verification-disabled',
     ])
     expect(options.map((o) => o.defaultValue as unknown)).toEqual([
+      undefined,
+      undefined,
+      undefined,
       undefined,
       undefined,
       undefined,
@@ -210,5 +216,17 @@ describe('addHttpOptions()', () => {
       headers: [['x-a', '1']],
     })
     expect(await toHttpSettings({ header: [] }, false)).not.toHaveProperty('headers')
+  })
+
+  it.each([
+    [{ clientCert: 'c.pem' }, '--client-cert needs --client-key'],
+    [{ clientKey: 'k.pem' }, '--client-key needs --client-cert'],
+    [{ clientKeyPassphraseFile: 'p' }, '--client-key-passphrase-file needs --client-key'],
+  ] as const)('%j: a usage error before any request', async (raw, message) => {
+    await expect(toHttpSettings(raw, false)).rejects.toMatchObject({
+      code: 'usage_error',
+      exitCode: 2,
+      message,
+    })
   })
 })
