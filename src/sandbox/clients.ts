@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
 import type { JWK } from 'jose'
 import type { ClientMetadata } from 'oidc-provider'
-import { LOOPBACK_REDIRECT_URIS, SECRET_METHODS } from './config.js'
+import { hasSecret, LOOPBACK_REDIRECT_URIS, SECRET_METHODS } from './config.js'
 import type { AuthMethod, ClientConfig } from './config.js'
 
 export interface SandboxClient {
@@ -33,7 +33,7 @@ export async function sandboxClient(client: ClientConfig): Promise<SandboxClient
     auth_methods: SECRET_METHODS.includes(method) ? [...SECRET_METHODS] : [method],
     redirect_uris: client.redirect_uris ?? [...LOOPBACK_REDIRECT_URIS],
   }
-  if (SECRET_METHODS.includes(method)) {
+  if (hasSecret(method)) {
     result.client_secret = client.client_secret ?? randomBytes(48).toString('base64url')
   }
   if (method === 'private_key_jwt' && client.jwks !== undefined) {

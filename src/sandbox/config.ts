@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
 
 /** The token endpoint authentication methods a sandbox client can be registered with. */
-export type AuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt'
+export type AuthMethod =
+  'none' | 'client_secret_post' | 'client_secret_basic' | 'client_secret_jwt' | 'private_key_jwt'
 
 export interface UserConfig {
   username: string
@@ -130,10 +131,14 @@ const AUTH_METHODS: readonly AuthMethod[] = [
   'none',
   'client_secret_post',
   'client_secret_basic',
+  'client_secret_jwt',
   'private_key_jwt',
 ]
 /** The secret methods: oidc-provider accepts either one from a client registered with the other. */
 export const SECRET_METHODS: readonly AuthMethod[] = ['client_secret_post', 'client_secret_basic']
+/** Whether the client has a secret: the two secret methods, and client_secret_jwt's HMAC key. */
+export const hasSecret = (method: AuthMethod): boolean =>
+  SECRET_METHODS.includes(method) || method === 'client_secret_jwt'
 // RFC 6749 Appendix A: client_id and client_secret are VSCHAR, scope tokens NQCHAR without space.
 const VSCHAR = /^[\x20-\x7e]+$/
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
@@ -227,9 +232,9 @@ function parseClient(input: unknown, path: string): ClientConfig {
   }
   if (fields.name !== undefined) client.name = string(fields.name, `${path}.name`)
   if (fields.client_secret !== undefined) {
-    if (!SECRET_METHODS.includes(client.token_endpoint_auth_method)) {
+    if (!hasSecret(client.token_endpoint_auth_method)) {
       throw new SandboxConfigError(
-        `${path}.client_secret is only for client_secret_post and client_secret_basic clients`,
+        `${path}.client_secret is only for client_secret_post, client_secret_basic and client_secret_jwt clients`,
       )
     }
     client.client_secret = string(fields.client_secret, `${path}.client_secret`, VSCHAR)

@@ -111,7 +111,13 @@ function providerConfiguration(setup: ProviderSetup): SandboxConfiguration {
     // Auth0 puts the profile claims in the ID token, not only at /userinfo.
     conformIdTokenClaims: false,
     responseTypes: ['code'],
-    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    clientAuthMethods: [
+      'none',
+      'client_secret_basic',
+      'client_secret_post',
+      'client_secret_jwt',
+      'private_key_jwt',
+    ],
     pkce: { methods: ['S256'], required: () => true },
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256'],

@@ -14,6 +14,8 @@ export interface TestTenant {
   secretFile: string
   /** The private_key_jwt client's private JWK, in a mode-0600 file. */
   keyFile: string
+  /** Every secret client's secret file, by client_id (a config file may add clients). */
+  secretFiles: Record<string, string>
   /** Paths of requests the tenant received, as `METHOD /path`. */
   requests(): string[]
   close(): Promise<void>
@@ -39,6 +41,11 @@ export async function startTestTenant(options: SandboxOptionsInput = {}): Promis
     env: { NODE_EXTRA_CA_CERTS: info.ca_file },
     secretFile,
     keyFile,
+    secretFiles: Object.fromEntries(
+      info.clients.flatMap((client) =>
+        client.client_secret_file ? [[client.client_id, client.client_secret_file]] : [],
+      ),
+    ),
     requests: () => sandbox.requests.map((request) => `${request.method} ${request.path}`),
     close: () => sandbox.close(),
   }

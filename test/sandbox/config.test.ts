@@ -130,12 +130,12 @@ describe('parseSandboxConfig()', () => {
       'tenant.json: clients[0].client_id has characters that are not allowed: "a b\\n"',
     ],
     [
-      { clients: [{ client_id: 'a', token_endpoint_auth_method: 'client_secret_jwt' }] },
-      'tenant.json: clients[0].token_endpoint_auth_method must be one of none, client_secret_post, client_secret_basic, private_key_jwt',
+      { clients: [{ client_id: 'a', token_endpoint_auth_method: 'tls_client_auth' }] },
+      'tenant.json: clients[0].token_endpoint_auth_method must be one of none, client_secret_post, client_secret_basic, client_secret_jwt, private_key_jwt',
     ],
     [
       { clients: [{ client_id: 'a', client_secret: 's' }] },
-      'tenant.json: clients[0].client_secret is only for client_secret_post and client_secret_basic clients',
+      'tenant.json: clients[0].client_secret is only for client_secret_post, client_secret_basic and client_secret_jwt clients',
     ],
     [
       { clients: [{ client_id: 'a', jwks: { keys: [] } }] },

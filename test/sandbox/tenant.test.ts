@@ -53,6 +53,7 @@ describe('the default tenant', () => {
         'none',
         'client_secret_basic',
         'client_secret_post',
+        'client_secret_jwt',
         'private_key_jwt',
       ],
       id_token_signing_alg_values_supported: ['RS256'],
