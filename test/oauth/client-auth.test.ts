@@ -79,6 +79,15 @@ describe('clientCredentials() other methods', () => {
     })
   })
 
+  it.each(['tls_client_auth', 'self_signed_tls_client_auth'] as const)(
+    '%s: only client_id; the certificate is the transport’s (RFC 8705 §2)',
+    async (method) => {
+      await expect(
+        clientCredentials({ client_id: 'c1', auth: { method } }, ISSUER, NOW, 'jti'),
+      ).resolves.toEqual({ form: [['client_id', 'c1']], headers: {} })
+    },
+  )
+
   it('none: only client_id (a public client)', async () => {
     const client: Client = { client_id: 'public-app', auth: { method: 'none' } }
     await expect(clientCredentials(client, ISSUER, NOW, 'jti')).resolves.toEqual({
