@@ -36,7 +36,10 @@ export async function sandboxClient(client: ClientConfig): Promise<SandboxClient
   if (hasSecret(method)) {
     result.client_secret = client.client_secret ?? randomBytes(48).toString('base64url')
   }
-  if (method === 'private_key_jwt' && client.jwks !== undefined) {
+  // RFC 8705 §2.2: the certificate's public key with its x5c, given in the config file.
+  if (method === 'self_signed_tls_client_auth' && client.jwks !== undefined) {
+    result.jwks = client.jwks
+  } else if (method === 'private_key_jwt' && client.jwks !== undefined) {
     result.jwks = client.jwks
   } else if (method === 'private_key_jwt') {
     const { privateJwk, publicJwk } = await generateRsaKey()
@@ -64,6 +67,9 @@ export function clientMetadata(
     id_token_signed_response_alg: 'RS256',
     dpop_bound_access_tokens: requireDpop,
     authorization_details_types: authorizationDetailsTypes,
+  }
+  if (client.token_endpoint_auth_method === 'self_signed_tls_client_auth') {
+    metadata.tls_client_certificate_bound_access_tokens = true
   }
   if (client.client_secret !== undefined) metadata.client_secret = client.client_secret
   if (client.jwks !== undefined) metadata.jwks = client.jwks

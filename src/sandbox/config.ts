@@ -2,7 +2,12 @@ import { readFile } from 'node:fs/promises'
 
 /** The token endpoint authentication methods a sandbox client can be registered with. */
 export type AuthMethod =
-  'none' | 'client_secret_post' | 'client_secret_basic' | 'client_secret_jwt' | 'private_key_jwt'
+  | 'none'
+  | 'client_secret_post'
+  | 'client_secret_basic'
+  | 'client_secret_jwt'
+  | 'private_key_jwt'
+  | 'self_signed_tls_client_auth'
 
 export interface UserConfig {
   username: string
@@ -133,6 +138,7 @@ const AUTH_METHODS: readonly AuthMethod[] = [
   'client_secret_basic',
   'client_secret_jwt',
   'private_key_jwt',
+  'self_signed_tls_client_auth',
 ]
 /** The secret methods: oidc-provider accepts either one from a client registered with the other. */
 export const SECRET_METHODS: readonly AuthMethod[] = ['client_secret_post', 'client_secret_basic']
@@ -240,8 +246,13 @@ function parseClient(input: unknown, path: string): ClientConfig {
     client.client_secret = string(fields.client_secret, `${path}.client_secret`, VSCHAR)
   }
   if (fields.jwks !== undefined) {
-    if (client.token_endpoint_auth_method !== 'private_key_jwt') {
-      throw new SandboxConfigError(`${path}.jwks is only for private_key_jwt clients`)
+    if (
+      client.token_endpoint_auth_method !== 'private_key_jwt' &&
+      client.token_endpoint_auth_method !== 'self_signed_tls_client_auth'
+    ) {
+      throw new SandboxConfigError(
+        `${path}.jwks is only for private_key_jwt and self_signed_tls_client_auth clients`,
+      )
     }
     client.jwks = parseJwks(fields.jwks, `${path}.jwks`)
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import type { TLSSocket } from 'node:tls'
 import { decodeJwt } from 'jose'
 import type { JWK } from 'jose'
 import type * as OidcProvider from 'oidc-provider'
@@ -26,6 +27,8 @@ export interface ProviderSetup {
   startedAt: string
   /** Told the `authorization_details` (RFC 9396) of each request that carries them. */
   onAuthorizationDetails: (details: unknown) => void
+  /** The listener that asks for client certificates (RFC 8705), `https://127.0.0.1:PORT`. */
+  mtlsUrl?: string
 }
 
 // Auth0: "The thirty-second expiration time is a static value and can't be configured."
@@ -117,7 +120,22 @@ function providerConfiguration(setup: ProviderSetup): SandboxConfiguration {
       'client_secret_post',
       'client_secret_jwt',
       'private_key_jwt',
+      'self_signed_tls_client_auth',
     ],
+    ...(setup.mtlsUrl === undefined
+      ? {}
+      : {
+          discovery: {
+            claim_types_supported: ['normal'],
+            // RFC 8705 §5: where a client presenting a certificate sends its requests.
+            mtls_endpoint_aliases: {
+              token_endpoint: `${setup.mtlsUrl}/oauth/token`,
+              pushed_authorization_request_endpoint: `${setup.mtlsUrl}/oauth/par`,
+              userinfo_endpoint: `${setup.mtlsUrl}/userinfo`,
+              revocation_endpoint: `${setup.mtlsUrl}/oauth/revoke`,
+            },
+          },
+        }),
     pkce: { methods: ['S256'], required: () => true },
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256'],
@@ -173,6 +191,19 @@ function providerConfiguration(setup: ProviderSetup): SandboxConfiguration {
         enabled: true,
         nonceSecret: options.dpopNonce ? randomBytes(32) : undefined,
         requireNonce: () => options.dpopNonce,
+      },
+      // RFC 8705: self-signed client certificates, matched to the client's registered x5c, and
+      // certificate-bound access tokens; the certificate is the TLS peer's on the mTLS listener.
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        selfSignedTlsClientAuth: true,
+        getCertificate: (ctx: KoaContextWithOIDC) => {
+          const socket = ctx.req.socket as TLSSocket
+          return typeof socket.getPeerX509Certificate === 'function'
+            ? socket.getPeerX509Certificate()
+            : undefined
+        },
       },
       resourceIndicators: {
         enabled: true,

@@ -85,7 +85,25 @@ export async function startSandbox(
     handle(req, res)
   })
   const port = await listen(server, HOST, options.port)
-  const close = closer(server)
+  // RFC 8705: a second HTTPS listener asks for a client certificate (any, checked by the
+  // provider); discovery names it in mtls_endpoint_aliases. The main one never asks.
+  const mtlsServer = certificates
+    ? createHttpsServer({
+        cert: certificates.cert,
+        key: certificates.key,
+        requestCert: true,
+        rejectUnauthorized: false,
+      })
+    : undefined
+  mtlsServer?.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    server.emit('request', req, res)
+  })
+  const mtlsPort = mtlsServer ? await listen(mtlsServer, HOST, 0) : undefined
+  const closeMain = closer(server)
+  const closeMtls = mtlsServer ? closer(mtlsServer) : undefined
+  const close = async (): Promise<void> => {
+    await Promise.all([closeMain(), closeMtls?.()])
+  }
 
   try {
     const domain = `${HOST}:${port}`
@@ -101,6 +119,7 @@ export async function startSandbox(
     const provider = createProvider({
       oidc,
       issuer,
+      ...(mtlsPort === undefined ? {} : { mtlsUrl: `https://${HOST}:${mtlsPort}` }),
       options,
       config,
       clients,

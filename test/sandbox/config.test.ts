@@ -131,7 +131,7 @@ describe('parseSandboxConfig()', () => {
     ],
     [
       { clients: [{ client_id: 'a', token_endpoint_auth_method: 'tls_client_auth' }] },
-      'tenant.json: clients[0].token_endpoint_auth_method must be one of none, client_secret_post, client_secret_basic, client_secret_jwt, private_key_jwt',
+      'tenant.json: clients[0].token_endpoint_auth_method must be one of none, client_secret_post, client_secret_basic, client_secret_jwt, private_key_jwt, self_signed_tls_client_auth',
     ],
     [
       { clients: [{ client_id: 'a', client_secret: 's' }] },
@@ -139,7 +139,7 @@ describe('parseSandboxConfig()', () => {
     ],
     [
       { clients: [{ client_id: 'a', jwks: { keys: [] } }] },
-      'tenant.json: clients[0].jwks is only for private_key_jwt clients',
+      'tenant.json: clients[0].jwks is only for private_key_jwt and self_signed_tls_client_auth clients',
     ],
     [
       {

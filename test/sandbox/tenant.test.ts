@@ -55,6 +55,7 @@ describe('the default tenant', () => {
         'client_secret_post',
         'client_secret_jwt',
         'private_key_jwt',
+        'self_signed_tls_client_auth',
       ],
       id_token_signing_alg_values_supported: ['RS256'],
       dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256', 'PS256'],
