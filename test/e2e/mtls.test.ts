@@ -120,6 +120,45 @@ describe.concurrent('self_signed_tls_client_auth against the mTLS listener', () 
     )
   })
 
+  it('refresh: the refresh token from login is renewed over the alias with the certificate', async () => {
+    const first = await login(['--print', 'refresh_token'])
+    expect({ code: first.code, stderr: first.code === 0 ? '' : first.stderr }).toEqual({
+      code: 0,
+      stderr: '',
+    })
+    const file = join(dir, 'rt')
+    await writeFile(file, first.stdout, { mode: 0o600 })
+    const run = await runCli(
+      [
+        'refresh',
+        '--issuer',
+        tenant.sandbox.issuer,
+        '--client-id',
+        MTLS_CLIENT,
+        '--client-auth',
+        'self_signed_tls_client_auth',
+        '--client-cert',
+        certFile,
+        '--client-key',
+        keyFile,
+        '--audience',
+        DEFAULT_AUDIENCE,
+        '--refresh-token-file',
+        file,
+        '--json',
+      ],
+      { env: tenant.env, timeoutMs: 40_000 },
+    )
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
+      code: 0,
+      stderr: '',
+    })
+    const doc = jsonOf(run) as { checks: { name: string; ok: boolean }[] }
+    expect(doc.checks).toContainEqual(
+      expect.objectContaining({ name: 'access_token.cnf.x5t#S256', ok: true }),
+    )
+  })
+
   it('another certificate than the registered one: the server refuses the client (exit 3)', async () => {
     const other = createSandboxCertificates()
     const otherCert = join(dir, 'other.pem')
