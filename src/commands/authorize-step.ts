@@ -9,7 +9,7 @@ import {
   responseChannel,
   validateAuthorizationResponse,
 } from '../oauth/authorize.js'
-import type { ResponseMode } from '../oauth/authorize.js'
+import type { ResponseMode } from '../oauth/parameters.js'
 import type { Client } from '../oauth/client-auth.js'
 import type { AuthorizationServer } from '../oauth/discovery.js'
 import { parEndpoint, processParResponse, pushedAuthorizationRequest } from '../oauth/par.js'

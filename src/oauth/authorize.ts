@@ -3,6 +3,7 @@ import { excerpt } from '../sanitize.js'
 import { endpointProblem } from './endpoint.js'
 import type { AuthorizationServer } from './discovery.js'
 import { PROTECTED_PARAMETERS } from './parameters.js'
+import type { ResponseMode } from './parameters.js'
 
 /** The authorization request, in wire names; `extra` holds every optional parameter in order. */
 export interface AuthorizationParameters {
@@ -87,18 +88,6 @@ export function buildParAuthorizationUrl(
   url.searchParams.append('request_uri', requestUri)
   return url
 }
-
-/** The response modes `--response-mode` takes: OAuth 2.0 Multiple Response Types, Form Post, JARM. */
-export const RESPONSE_MODES = [
-  'query',
-  'form_post',
-  'fragment',
-  'jwt',
-  'query.jwt',
-  'form_post.jwt',
-  'fragment.jwt',
-] as const
-export type ResponseMode = (typeof RESPONSE_MODES)[number]
 
 /** How a response reaches the loopback listener: the query of a GET, a form POST, or the fragment. */
 export type ResponseChannel = 'query' | 'form_post' | 'fragment'

@@ -14,3 +14,18 @@ export const PROTECTED_PARAMETERS = [
   'request_uri',
   'dpop_jkt',
 ] as const
+
+/**
+ * The response modes `--response-mode` takes: OAuth 2.0 Multiple Response Types, Form Post, JARM.
+ * Here, not in authorize.ts, so the flag definitions load no endpoint rules (node:net).
+ */
+export const RESPONSE_MODES = [
+  'query',
+  'form_post',
+  'fragment',
+  'jwt',
+  'query.jwt',
+  'form_post.jwt',
+  'fragment.jwt',
+] as const
+export type ResponseMode = (typeof RESPONSE_MODES)[number]

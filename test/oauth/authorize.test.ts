@@ -4,11 +4,11 @@ import {
   buildAuthorizationUrl,
   buildParAuthorizationUrl,
   isJarm,
-  RESPONSE_MODES,
   responseChannel,
   validateAuthorizationResponse,
 } from '../../src/oauth/authorize.js'
 import type { AuthorizationServer } from '../../src/oauth/discovery.js'
+import { RESPONSE_MODES } from '../../src/oauth/parameters.js'
 
 const issuer = 'https://tenant.example.com/'
 const as: AuthorizationServer = {

@@ -3,9 +3,8 @@ import type { Command } from 'commander'
 import type { Ctx } from '../../context.js'
 import { CliError } from '../../errors.js'
 import type { AuthorizationRequest } from '../../commands/authorize-step.js'
-import { RESPONSE_MODES } from '../../oauth/authorize.js'
-import type { ResponseMode } from '../../oauth/authorize.js'
-import { PROTECTED_PARAMETERS } from '../../oauth/parameters.js'
+import { PROTECTED_PARAMETERS, RESPONSE_MODES } from '../../oauth/parameters.js'
+import type { ResponseMode } from '../../oauth/parameters.js'
 import { collect, integer, withDefault } from './values.js'
 
 // The authorization request's parameters: every optional /authorize parameter Auth0 documents,
