@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_AUDIENCE, DEFAULT_CLIENT_IDS } from '../../src/sandbox/config.js'
 import { BIN, jsonOf, runCli } from '../helpers/spawn-cli.js'
+import { freePort } from './split.js'
 import { startTestTenant } from './tenant.js'
 import type { TestTenant } from './tenant.js'
 
@@ -329,11 +330,7 @@ describe('refresh and userinfo from the store; exchange --save', () => {
   })
 
   it('exchange --save stores under the flags authorize was given', async () => {
-    const { createServer } = await import('node:net')
-    const server = createServer()
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const { port } = server.address() as { port: number }
-    await new Promise((resolve) => server.close(resolve))
+    const port = await freePort()
     const flags = [
       '--issuer',
       tenant.sandbox.issuer,

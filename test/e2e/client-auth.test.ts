@@ -1,13 +1,10 @@
-import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_AUDIENCE, DEFAULT_CLIENT_IDS } from '../../src/sandbox/config.js'
-import { driveAuthorization } from '../../src/sandbox/scripted-agent.js'
 import { BIN, jsonOf, runCli } from '../helpers/spawn-cli.js'
+import { splitFlow } from './split.js'
 import { startTestTenant } from './tenant.js'
 import type { TestTenant } from './tenant.js'
 
@@ -149,7 +146,7 @@ describe.concurrent('client_secret_jwt against the sandbox tenant', () => {
   })
 
   it('authorize, then exchange: the state file names the method, exchange signs a new assertion', async () => {
-    const run = await splitFlow(jwtClient(), [])
+    const run = await splitFlow(tenant, jwtClient(), [])
     expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
       code: 0,
       stderr: '',
@@ -178,50 +175,3 @@ describe('--header against the sandbox tenant', () => {
     expect(run.stderr).not.toContain('header-secret-value-123')
   })
 })
-
-/** `pkce authorize` on a free port, the scripted browser stopping at the redirect, `pkce exchange`. */
-async function splitFlow(
-  clientArgs: string[],
-  exchangeArgs: string[],
-): Promise<Awaited<ReturnType<typeof runCli>>> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  const authorized = await runCli(
-    [
-      'authorize',
-      '--issuer',
-      tenant.sandbox.issuer,
-      ...clientArgs,
-      '--port',
-      String(port),
-      '--json',
-    ],
-    { env: tenant.env, timeoutMs: 30_000 },
-  )
-  expect({ code: authorized.code, stderr: authorized.code === 0 ? '' : authorized.stderr }).toEqual(
-    {
-      code: 0,
-      stderr: '',
-    },
-  )
-  const doc = jsonOf(authorized) as { authorization_url: string; state_file: string }
-  const ca = readFileSync(tenant.caFile, 'utf8')
-  const { callbackUrl } = await driveAuthorization(doc.authorization_url, {
-    ca,
-    stopAtCallback: true,
-  })
-  return runCli(
-    [
-      'exchange',
-      '--state-file',
-      doc.state_file,
-      '--callback-url',
-      callbackUrl,
-      '--json',
-      ...exchangeArgs,
-    ],
-    { env: tenant.env, timeoutMs: 30_000 },
-  )
-}

@@ -1,16 +1,13 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { exportJWK } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_AUDIENCE, DEFAULT_CLIENT_IDS } from '../../src/sandbox/config.js'
 import { createSandboxCertificates } from '../../src/sandbox/ca.js'
-import { driveAuthorization } from '../../src/sandbox/scripted-agent.js'
 import { BIN, jsonOf, runCli } from '../helpers/spawn-cli.js'
+import { splitFlow } from './split.js'
 import { startTestTenant } from './tenant.js'
 import type { TestTenant } from './tenant.js'
 
@@ -199,6 +196,7 @@ describe.concurrent('self_signed_tls_client_auth against the mTLS listener', () 
   it('authorize, then exchange with the certificate given again: bound to it, over the alias', async () => {
     const certArgs = ['--client-cert', certFile, '--client-key', keyFile]
     const run = await splitFlow(
+      tenant,
       [
         '--client-id',
         MTLS_CLIENT,
@@ -220,50 +218,3 @@ describe.concurrent('self_signed_tls_client_auth against the mTLS listener', () 
     )
   })
 })
-
-/** `pkce authorize` on a free port, the scripted browser stopping at the redirect, `pkce exchange`. */
-async function splitFlow(
-  clientArgs: string[],
-  exchangeArgs: string[],
-): Promise<Awaited<ReturnType<typeof runCli>>> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  const authorized = await runCli(
-    [
-      'authorize',
-      '--issuer',
-      tenant.sandbox.issuer,
-      ...clientArgs,
-      '--port',
-      String(port),
-      '--json',
-    ],
-    { env: tenant.env, timeoutMs: 30_000 },
-  )
-  expect({ code: authorized.code, stderr: authorized.code === 0 ? '' : authorized.stderr }).toEqual(
-    {
-      code: 0,
-      stderr: '',
-    },
-  )
-  const doc = jsonOf(authorized) as { authorization_url: string; state_file: string }
-  const ca = readFileSync(tenant.caFile, 'utf8')
-  const { callbackUrl } = await driveAuthorization(doc.authorization_url, {
-    ca,
-    stopAtCallback: true,
-  })
-  return runCli(
-    [
-      'exchange',
-      '--state-file',
-      doc.state_file,
-      '--callback-url',
-      callbackUrl,
-      '--json',
-      ...exchangeArgs,
-    ],
-    { env: tenant.env, timeoutMs: 30_000 },
-  )
-}

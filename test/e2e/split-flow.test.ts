@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_CLIENT_IDS } from '../../src/sandbox/config.js'
 import { driveAuthorization } from '../../src/sandbox/scripted-agent.js'
 import { BIN, jsonOf, runCli, startCli } from '../helpers/spawn-cli.js'
+import { freePort } from './split.js'
 import { startTestTenant } from './tenant.js'
 import type { TestTenant } from './tenant.js'
 
@@ -27,15 +26,6 @@ afterAll(async () => {
   await tenant.close()
   await rm(dir, { recursive: true, force: true })
 })
-
-/** A port nobody listens on: authorize needs a fixed one, as a registered callback has. */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 interface Authorized {
   authorization_url: string
