@@ -136,7 +136,7 @@ export async function runLogin(opts: LoginOptions, ctx: Ctx): Promise<LoginResul
       const { cacheKey } = await import('./token-store.js')
       const { saveTokens, storeKeyFor } = await import('./token-cache.js')
       const key = cacheKey(storeKeyFor(target, request, flow.dpop !== undefined))
-      await saveTokens(key, validated, await storedDpopKey(flow), ctx)
+      await saveTokens(key, validated, await exportedDpopKey(flow), ctx)
     }
     await loopback?.finish({
       ok: true,
@@ -187,7 +187,7 @@ function remoteSessionHint(redirectUri: URL, ctx: Ctx): void {
 }
 
 /** The DPoP key as the store keeps it, when the run has one (made extractable for `--save`). */
-async function storedDpopKey(flow: Flow): Promise<{ alg: string; jwk: JWK } | undefined> {
+async function exportedDpopKey(flow: Flow): Promise<{ alg: string; jwk: JWK } | undefined> {
   if (flow.dpop === undefined) return undefined
   const { exportJWK } = await import('jose')
   const { alg, privateKey } = flow.dpop.key

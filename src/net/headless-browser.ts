@@ -168,7 +168,8 @@ export async function pinVerifiedCertificate(
   const { connect, rootCertificates } = await import('node:tls')
   const { createHash } = await import('node:crypto')
   const { isIP } = await import('node:net')
-  const host = origin.hostname.replace(/^\[|\]$/gu, '')
+  const { bareHost } = await import('../oauth/endpoint.js')
+  const host = bareHost(origin.hostname)
   return new Promise<string>((resolve, reject) => {
     const socket = connect({
       host,
